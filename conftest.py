@@ -1,0 +1,37 @@
+"""Test-wide setup, loaded before Django is configured.
+
+Tests get a throwaway data directory and run Huey tasks immediately unless a
+test starts a real worker itself. DATABASE_URL and REDIS_URL pass through, so
+the same suite runs on the embedded profile and on PostgreSQL + Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+
+os.environ.setdefault("TERTULIA_DATA_DIR", tempfile.mkdtemp(prefix="tertulia-test-"))
+os.environ.setdefault("TERTULIA_TASKS_IMMEDIATE", "true")
+
+import pytest  # noqa: E402
+
+_real_connect = socket.socket.connect
+
+
+def _loopback_only(self: socket.socket, address: object) -> object:
+    """No test may reach beyond this machine (Zulip and Saleor block the network in tests too)."""
+    host = address[0] if isinstance(address, tuple) else None
+    if isinstance(host, str) and host not in {"127.0.0.1", "localhost", "::1"} and not host.startswith("127."):
+        raise RuntimeError(f"test tried to reach {host}: tests must stay on 127.0.0.1")
+    return _real_connect(self, address)  # type: ignore[arg-type]
+
+
+socket.socket.connect = _loopback_only  # type: ignore[assignment,method-assign]
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default(settings: object) -> None:
+    from django.utils import translation
+
+    translation.activate("en")

@@ -1,0 +1,3 @@
+from tertulia.cli.main import main
+
+main()

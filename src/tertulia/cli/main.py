@@ -1,0 +1,155 @@
+"""The `tertulia` command."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+
+import click
+
+from tertulia import __version__
+from tertulia.cli.bootstrap import fail, require_services, setup_django
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    envvar="TERTULIA_DATA_DIR",
+    help="Folder for the database, queue and secret key [env TERTULIA_DATA_DIR; default ~/.local/share/tertulia].",
+)
+host_option = click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on.")
+port_option = click.option(
+    "--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on."
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="tertulia")
+def cli() -> None:
+    """Tertulia: self-hosted social media operations."""
+
+
+@cli.command()
+@data_dir_option
+@host_option
+@port_option
+@click.option("--rate", default=12, show_default=True, type=click.IntRange(0, 6000),
+              help="Simulated community messages per minute on the demo brand (0 for none).")
+@click.option("--seed", default=2026, show_default=True, type=int, help="Seed of the traffic simulator.")
+def demo(data_dir: str | None, host: str, port: int, rate: int, seed: int) -> None:
+    """Create the data directory, load a demo brand with live sandbox traffic, and start everything."""
+    setup_django(data_dir)
+    require_services()
+    from tertulia.cli.migrate import migrate_with_progress
+    from tertulia.cli.server import port_problem, run_server
+    from tertulia.demo.loader import load_demo
+
+    problem = port_problem(host, port)
+    if problem:
+        fail(problem)
+    click.echo("[1/3] Database")
+    migrate_with_progress()
+    click.echo("[2/3] Demo organization")
+    login = load_demo(rate_per_minute=rate, seed=seed, progress=lambda msg: click.echo(f"      {msg}"))
+    click.echo("[3/3] Starting web server and worker")
+    click.echo("")
+    click.secho("  Demo login", bold=True)
+    click.echo(f"    e-mail:   {login.email}")
+    click.echo(f"    password: {login.password}")
+    click.echo("")
+    run_server(host, port)
+
+
+@cli.command()
+@data_dir_option
+@host_option
+@port_option
+@click.option("--no-worker", is_flag=True, help="Web only; run `tertulia worker` processes separately.")
+@click.option("--worker-threads", default=2, show_default=True, type=click.IntRange(1, 64))
+def serve(data_dir: str | None, host: str, port: int, no_worker: bool, worker_threads: int) -> None:
+    """Run the web server (ASGI) with an in-process-tree worker."""
+    setup_django(data_dir)
+    require_services()
+    from tertulia.cli.migrate import pending_migrations
+    from tertulia.cli.server import run_server
+
+    if pending_migrations():
+        fail("the database needs migrating: run `tertulia migrate` first")
+    run_server(host, port, with_worker=not no_worker, worker_threads=worker_threads)
+
+
+@cli.command()
+@data_dir_option
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="Worker threads.")
+@click.option("--parent-pid", type=int, hidden=True)
+def worker(data_dir: str | None, threads: int, parent_pid: int | None) -> None:
+    """Run a background worker (any number may run, on any machine, in the scale-out profile)."""
+    setup_django(data_dir)
+    require_services()
+    from tertulia.tasks.worker import run_worker
+
+    run_worker(threads=threads, parent_pid=parent_pid)
+
+
+@cli.command()
+@data_dir_option
+def migrate(data_dir: str | None) -> None:
+    """Create or update the database schema."""
+    setup_django(data_dir)
+    require_services()
+    from tertulia.cli.migrate import migrate_with_progress
+
+    applied = migrate_with_progress()
+    click.echo(f"Database is up to date ({applied} migrations applied).")
+
+
+@cli.command()
+@data_dir_option
+@click.option("--email", prompt=True, help="The administrator's e-mail address.")
+@click.option("--organization", "organization_name", default="", help="Create this organization, owned by them.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
+def createadmin(data_dir: str | None, email: str, organization_name: str, password_stdin: bool) -> None:
+    """Create an administrator (or reset their password), optionally with a new organization."""
+    setup_django(data_dir)
+    require_services()
+    from tertulia.cli.admin import create_admin
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Password (again): ") != password:
+            fail("the passwords do not match")
+    problems = create_admin(email, password, organization_name)
+    if problems:
+        fail(" ".join(problems))
+    click.echo(f"Administrator {email} is ready.")
+
+
+@cli.command()
+@data_dir_option
+def check(data_dir: str | None) -> None:
+    """Report the configuration and whether the database, queue and live updates are reachable."""
+    setup_django(data_dir)
+    from tertulia.cli.report import run_check
+
+    sys.exit(run_check())
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@data_dir_option
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def manage(data_dir: str | None, args: tuple[str, ...]) -> None:
+    """Run a Django management command (for operators and developers)."""
+    setup_django(data_dir)
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["tertulia manage", *args])
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tertulia.settings")
+    cli(prog_name="tertulia")

@@ -1,0 +1,47 @@
+"""`tertulia check`: what this instance is configured to use, and whether each part answers."""
+
+from __future__ import annotations
+
+import click
+from django.conf import settings
+
+from tertulia import __version__
+from tertulia.cli.bootstrap import database_problem, describe_database, redis_problem
+
+
+def _line(ok: bool | None, label: str, detail: str) -> None:
+    mark = {True: click.style("ok  ", fg="green"), False: click.style("FAIL", fg="red"), None: "    "}[ok]
+    click.echo(f"  {mark} {label:<14} {detail}")
+
+
+def run_check() -> int:
+    config = settings.CONFIG
+    failures = 0
+    click.echo(f"Tertulia {__version__}")
+    _line(True, "data dir", f"{config.data_dir} (writable)")
+    _line(None, "secret key", "from TERTULIA_SECRET_KEY" if "TERTULIA_SECRET_KEY" in __import__("os").environ
+          else f"from {config.data_dir / 'secret_key'}")
+    _line(None, "debug", "on" if config.debug else "off")
+    _line(None, "allowed hosts", ", ".join(config.allowed_hosts))
+
+    problem = database_problem()
+    failures += problem is not None
+    _line(problem is None, "database", problem or describe_database())
+    if problem is None:
+        from tertulia.cli.migrate import pending_migrations
+
+        pending = pending_migrations()
+        _line(pending == 0, "migrations", "up to date" if pending == 0 else f"{pending} pending: run `tertulia migrate`")
+        failures += pending != 0
+
+    problem = redis_problem()
+    failures += problem is not None
+    queue = "Redis (REDIS_URL)" if config.redis_url else f"SQLite at {config.queue_path}"
+    _line(problem is None, "task queue", problem or queue)
+    live = "Redis pub/sub" if config.redis_url else "database polling (embedded profile)"
+    _line(problem is None, "live updates", problem or live)
+    profile = "scale-out" if config.database_url and config.redis_url else "embedded"
+    if config.database_url and not config.redis_url:
+        profile = "PostgreSQL with a local queue: set REDIS_URL to run workers on several machines"
+    _line(None, "profile", profile)
+    return 1 if failures else 0

@@ -1,0 +1,67 @@
+"""`tertulia serve`: the ASGI web server, plus a worker process in the same process tree."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+import click
+
+from tertulia.cli.bootstrap import fail
+
+
+def port_problem(host: str, port: int) -> str | None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return f"cannot listen on {host}:{port} ({exc.strerror}): choose another --port or --host"
+    return None
+
+
+def start_worker_process(threads: int) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "tertulia", "worker", "--threads", str(threads), "--parent-pid", str(os.getpid())]
+    return subprocess.Popen(command, env=os.environ.copy())
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGINT)  # Huey's graceful stop: finish running tasks
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def run_server(host: str, port: int, with_worker: bool = True, worker_threads: int = 2) -> None:
+    import uvicorn
+
+    problem = port_problem(host, port)
+    if problem:
+        fail(problem)
+    worker = start_worker_process(worker_threads) if with_worker else None
+    config = uvicorn.Config(
+        "tertulia.asgi:application",
+        host=host,
+        port=port,
+        lifespan="off",
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=3,
+    )
+    server = uvicorn.Server(config)
+    click.echo(f"Tertulia is running at http://{'[' + host + ']' if ':' in host else host}:{port}/  (Ctrl+C to stop)")
+    try:
+        server.run()
+    finally:
+        if worker is not None:
+            with contextlib.suppress(KeyboardInterrupt):
+                stop_process(worker)

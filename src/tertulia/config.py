@@ -1,0 +1,180 @@
+"""Runtime configuration read from the environment.
+
+Everything a deployment can change is read here, once, into a frozen `Config`.
+Problems are reported as `ConfigError` with a one-line message that says what to
+fix; the command line prints it without a traceback (see `tertulia.cli`).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ENV_DATA_DIR = "TERTULIA_DATA_DIR"
+SECRET_KEY_FILE = "secret_key"
+SQLITE_FILE = "tertulia.sqlite3"
+QUEUE_FILE = "queue.sqlite3"
+
+
+class ConfigError(Exception):
+    """A configuration problem the operator must fix; the message is one line."""
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: Path
+    secret_key: str
+    database_url: str | None
+    redis_url: str | None
+    debug: bool
+    allowed_hosts: tuple[str, ...]
+    csrf_trusted_origins: tuple[str, ...]
+    log_level: str
+    tasks_immediate: bool
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.database_url is not None
+
+    @property
+    def uses_redis(self) -> bool:
+        return self.redis_url is not None
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / SQLITE_FILE
+
+    @property
+    def queue_path(self) -> Path:
+        return self.data_dir / QUEUE_FILE
+
+
+def default_data_dir() -> Path:
+    """`$XDG_DATA_HOME/tertulia`, i.e. `~/.local/share/tertulia` on most systems."""
+    xdg = os.environ.get("XDG_DATA_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".local" / "share"
+    return base / "tertulia"
+
+
+def parse_bool(name: str, raw: str | None, default: bool = False) -> bool:
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name}={raw!r} is not a boolean: use true or false")
+
+
+def prepare_data_dir(path: Path) -> Path:
+    """Create the data directory if needed and prove we can write into it."""
+    path = path.expanduser()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot create the data directory {path} ({exc.strerror}): "
+            f"set {ENV_DATA_DIR} or --data-dir to a writable folder"
+        ) from exc
+    if not path.is_dir():
+        raise ConfigError(f"the data directory {path} is not a folder: set {ENV_DATA_DIR} to a folder")
+    probe = path / f".write-test-{os.getpid()}"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(
+            f"the data directory {path} is not writable ({exc.strerror}): "
+            f"fix its permissions or set {ENV_DATA_DIR} to a writable folder"
+        ) from exc
+    return path.resolve()
+
+
+def load_or_create_secret_key(data_dir: Path) -> str:
+    """Read the instance's secret key, generating it on first run.
+
+    `O_EXCL` makes creation atomic, so two processes starting together agree
+    on one key; the file is readable by its owner only.
+    """
+    key_path = data_dir / SECRET_KEY_FILE
+    try:
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(50))
+    for _attempt in range(50):
+        key = key_path.read_text().strip()
+        if key:
+            return key
+        # Another process created the file and is about to write the key.
+        time.sleep(0.01)
+    raise ConfigError(f"{key_path} is empty: delete it to generate a new secret key")
+
+
+def validate_database_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in {"postgres", "postgresql", "pgsql", "postgis"}:
+        raise ConfigError(
+            f"DATABASE_URL scheme {parts.scheme or '(none)'!r} is not supported: "
+            "use postgresql://user:password@host:5432/name (leave it unset for the embedded SQLite)"
+        )
+    if not parts.path.strip("/"):
+        raise ConfigError("DATABASE_URL has no database name: use postgresql://user:password@host:5432/name")
+    try:
+        _ = parts.port
+    except ValueError as exc:
+        raise ConfigError(f"DATABASE_URL has an invalid port: {exc}") from exc
+    return url
+
+
+def validate_redis_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in {"redis", "rediss", "unix"}:
+        raise ConfigError(
+            f"REDIS_URL scheme {parts.scheme or '(none)'!r} is not supported: use redis://host:6379/0"
+        )
+    try:
+        _ = parts.port
+    except ValueError as exc:
+        raise ConfigError(f"REDIS_URL has an invalid port: {exc}") from exc
+    return url
+
+
+def split_list(raw: str | None) -> tuple[str, ...]:
+    if not raw:
+        return ()
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+def load_config(environ: dict[str, str] | None = None) -> Config:
+    env = dict(os.environ if environ is None else environ)
+    data_dir = prepare_data_dir(Path(env.get(ENV_DATA_DIR) or default_data_dir()))
+    secret_key = env.get("TERTULIA_SECRET_KEY") or load_or_create_secret_key(data_dir)
+    database_url = env.get("DATABASE_URL") or None
+    if database_url:
+        validate_database_url(database_url)
+    redis_url = env.get("REDIS_URL") or None
+    if redis_url:
+        validate_redis_url(redis_url)
+    log_level = (env.get("TERTULIA_LOG_LEVEL") or "INFO").upper()
+    if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise ConfigError(f"TERTULIA_LOG_LEVEL={log_level!r} is not a level: use DEBUG, INFO or WARNING")
+    return Config(
+        data_dir=data_dir,
+        secret_key=secret_key,
+        database_url=database_url,
+        redis_url=redis_url,
+        debug=parse_bool("TERTULIA_DEBUG", env.get("TERTULIA_DEBUG")),
+        allowed_hosts=split_list(env.get("TERTULIA_ALLOWED_HOSTS")) or ("127.0.0.1", "localhost", "[::1]"),
+        csrf_trusted_origins=split_list(env.get("TERTULIA_CSRF_TRUSTED_ORIGINS")),
+        log_level=log_level,
+        tasks_immediate=parse_bool("TERTULIA_TASKS_IMMEDIATE", env.get("TERTULIA_TASKS_IMMEDIATE")),
+    )

@@ -1,0 +1,1 @@
+"""The connector layer: one typed interface every network implements (see base.py)."""

@@ -1,0 +1,279 @@
+"""The connector interface.
+
+Every network (the sandbox, Bluesky, Mastodon, X, ...) is a folder under
+`tertulia/connectors/` with a `Connector` subclass that declares what it can do
+(`capabilities`) and implements those methods. Callers check `supports()`
+before calling; a method a connector does not implement raises `NotSupported`.
+
+The types here are plain frozen dataclasses, independent of Django models, so a
+connector can be tested without a database and the rest of Tertulia never sees
+a network's own payload shapes except in `InboundItem.raw`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+
+class Capability(StrEnum):
+    PUBLISH_TEXT = "publish_text"
+    PUBLISH_IMAGES = "publish_images"
+    ALT_TEXT = "alt_text"
+    PUBLISH_VIDEO = "publish_video"
+    THREADS = "threads"
+    QUOTE = "quote"
+    REPLY = "reply"
+    DIRECT_MESSAGES = "direct_messages"
+    READ_MENTIONS = "read_mentions"
+    READ_REPLIES = "read_replies"
+    READ_QUOTES = "read_quotes"
+    READ_COMMENTS = "read_comments"
+    READ_DIRECT_MESSAGES = "read_direct_messages"
+    HIDE = "hide"
+    DELETE = "delete"
+    BLOCK = "block"
+    MUTE = "mute"
+    POST_METRICS = "post_metrics"
+    ACCOUNT_METRICS = "account_metrics"
+    WEBHOOKS = "webhooks"
+    REFRESH_TOKENS = "refresh_tokens"
+    RATE_LIMIT_STATE = "rate_limit_state"
+    IDEMPOTENT_PUBLISH = "idempotent_publish"
+    FIND_OWN_POST = "find_own_post"
+
+
+class InboundKind(StrEnum):
+    MENTION = "mention"
+    REPLY = "reply"
+    QUOTE = "quote"
+    COMMENT = "comment"
+    DIRECT_MESSAGE = "direct_message"
+
+
+# ---------------------------------------------------------------- errors
+
+
+class ConnectorError(Exception):
+    """A network call failed. `retryable` says whether trying again later may succeed."""
+
+    retryable: bool = False
+
+    def __init__(self, message: str, *, retryable: bool | None = None) -> None:
+        super().__init__(message)
+        if retryable is not None:
+            self.retryable = retryable
+
+
+class NotSupported(ConnectorError):
+    """The network (or this connector) cannot do this."""
+
+
+class RateLimited(ConnectorError):
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class AuthenticationFailed(ConnectorError):
+    """The credentials were refused or expired: the channel needs reconnecting."""
+
+
+class RemoteNotFound(ConnectorError):
+    """The post, message or account no longer exists on the network."""
+
+
+class ContentRejected(ConnectorError):
+    """The network refused the content itself (too long, bad media, duplicate...)."""
+
+
+class TemporaryFailure(ConnectorError):
+    retryable = True
+
+
+# ---------------------------------------------------------------- values
+
+
+@dataclass(frozen=True)
+class ChannelAccount:
+    """What a connector needs to act as one connected account."""
+
+    handle: str
+    external_id: str = ""
+    credentials: Mapping[str, str] = field(default_factory=dict)
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    """What connecting an account found out about it."""
+
+    external_id: str
+    handle: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    mime_type: str
+    data: bytes
+    alt_text: str = ""
+
+
+@dataclass(frozen=True)
+class OutgoingPost:
+    text: str
+    media: Sequence[MediaItem] = ()
+    reply_to: str | None = None  # remote id of the post being answered
+    quote_of: str | None = None  # remote id of the post being quoted
+    # A key unique to this delivery: networks that accept one dedupe on it, and
+    # `find_own_post` looks for it where they do not.
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class PublishedPost:
+    remote_id: str
+    url: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class RemoteAuthor:
+    remote_id: str
+    handle: str
+    display_name: str = ""
+    followers_count: int = 0
+    profile_url: str = ""
+
+
+@dataclass(frozen=True)
+class InboundItem:
+    """One message addressed to or about the account: mention, reply, quote, comment or DM."""
+
+    remote_id: str
+    kind: InboundKind
+    author: RemoteAuthor
+    text: str
+    created_at: datetime
+    url: str = ""
+    in_reply_to: str | None = None
+    # Groups items into one conversation: the DM thread or the root post of a reply chain.
+    conversation_key: str = ""
+    language: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class InboundPage:
+    items: Sequence[InboundItem]
+    # Opaque; pass it back to fetch what came after. None when nothing was read yet.
+    cursor: str | None
+
+
+@dataclass(frozen=True)
+class PostMetrics:
+    remote_id: str
+    likes: int
+    reposts: int
+    replies: int
+    quotes: int = 0
+    impressions: int | None = None
+
+
+@dataclass(frozen=True)
+class AccountMetrics:
+    followers: int
+    following: int
+    posts: int
+
+
+@dataclass(frozen=True)
+class RateLimitState:
+    limit: int
+    remaining: int
+    resets_at: datetime
+
+
+# ---------------------------------------------------------------- interface
+
+
+class Connector:
+    """Base class for every network. Subclasses set the class attributes and
+    override the methods their `capabilities` declare."""
+
+    network: ClassVar[str]
+    display_name: ClassVar[str]
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    # Longest text a post may carry, in the network's own unit of counting.
+    max_text_length: ClassVar[int] = 0
+
+    def __init__(self, account: ChannelAccount) -> None:
+        self.account = account
+
+    @classmethod
+    def supports(cls, capability: Capability) -> bool:
+        return capability in cls.capabilities
+
+    def _unsupported(self, what: str) -> NotSupported:
+        return NotSupported(f"{self.display_name} does not support {what}")
+
+    # -- account
+    def verify_account(self) -> AccountInfo:
+        """Check the credentials and return who they belong to."""
+        raise self._unsupported("account verification")
+
+    def refresh_credentials(self) -> Mapping[str, str]:
+        raise self._unsupported("token refresh")
+
+    def rate_limit_state(self) -> RateLimitState | None:
+        return None
+
+    # -- publishing
+    def publish(self, post: OutgoingPost) -> PublishedPost:
+        raise self._unsupported("publishing")
+
+    def find_own_post(self, idempotency_key: str) -> PublishedPost | None:
+        """Find a post this account already published for `idempotency_key` (reconciliation)."""
+        raise self._unsupported("looking up its own posts")
+
+    def send_direct_message(self, recipient_id: str, text: str, idempotency_key: str | None = None) -> PublishedPost:
+        raise self._unsupported("direct messages")
+
+    # -- reading
+    def fetch_inbound(self, cursor: str | None = None, limit: int = 100) -> InboundPage:
+        raise self._unsupported("reading mentions and messages")
+
+    # -- moderation
+    def hide(self, remote_id: str) -> None:
+        raise self._unsupported("hiding")
+
+    def unhide(self, remote_id: str) -> None:
+        raise self._unsupported("unhiding")
+
+    def delete(self, remote_id: str) -> None:
+        raise self._unsupported("deleting")
+
+    def block(self, author_id: str) -> None:
+        raise self._unsupported("blocking")
+
+    def mute(self, author_id: str) -> None:
+        raise self._unsupported("muting")
+
+    # -- metrics
+    def post_metrics(self, remote_ids: Sequence[str]) -> list[PostMetrics]:
+        raise self._unsupported("post metrics")
+
+    def account_metrics(self) -> AccountMetrics:
+        raise self._unsupported("account metrics")
+
+    # -- connecting (class level: there is no account yet)
+    @classmethod
+    def prepare_account(cls, handle: str, display_name: str = "") -> AccountInfo:
+        """Resolve a handle entered by a person into the account to connect."""
+        raise NotSupported(f"{cls.display_name} accounts are connected through their sign-in flow")

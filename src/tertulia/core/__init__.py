@@ -1,0 +1,1 @@
+"""Organizations, brands, people and roles, channels, contacts and the audit trail."""

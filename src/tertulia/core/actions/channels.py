@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from tertulia.connectors.registry import connector_class
+from tertulia.core.actions.audit import apply_changes, record, snapshot
+from tertulia.core.actions.context import Actor
+from tertulia.core.models import Brand, Channel, ChannelOperator, Membership, User
+from tertulia.live.publish import notify_organization
+
+
+class NotAMember(ValueError):
+    """Only active members of the channel's organization can operate it."""
+
+
+@transaction.atomic
+def connect_channel(actor: Actor, brand: Brand, network: str, handle: str, display_name: str = "") -> Channel:
+    """Connect an account that needs no sign-in flow (the sandbox; app-password networks later)."""
+    cls = connector_class(network)
+    info = cls.prepare_account(handle, display_name)
+    channel = Channel(
+        organization=brand.organization,
+        brand=brand,
+        network=network,
+        handle=info.handle,
+        display_name=info.display_name,
+        external_id=info.external_id,
+        capabilities=sorted(cls.capabilities),
+    )
+    channel.full_clean()
+    channel.save()
+    record(
+        actor,
+        brand.organization,
+        "channel.connect",
+        channel,
+        snapshot(channel, ["network", "handle", "display_name", "external_id", "capabilities"]),
+    )
+    notify_organization(brand.organization_id, "channels")
+    return channel
+
+
+@transaction.atomic
+def set_channel_status(actor: Actor, channel: Channel, status: str) -> Channel:
+    changes = apply_changes(channel, {"status": status})
+    if changes:
+        channel.full_clean()
+        channel.save(update_fields=["status"])
+        record(actor, channel.organization, "channel.status", channel, changes)
+        notify_organization(channel.organization_id, "channels")
+    return channel
+
+
+@transaction.atomic
+def set_channel_operators(actor: Actor, channel: Channel, users: Iterable[User]) -> list[User]:
+    wanted = {u.pk: u for u in users}
+    members = set(
+        Membership.objects.filter(
+            organization=channel.organization, user_id__in=wanted, is_active=True
+        ).values_list("user_id", flat=True)
+    )
+    outsiders = set(wanted) - members
+    if outsiders:
+        raise NotAMember(", ".join(sorted(wanted[pk].email for pk in outsiders)))
+    current = set(channel.operator_grants.values_list("user_id", flat=True))
+    added, removed = set(wanted) - current, current - set(wanted)
+    ChannelOperator.objects.filter(channel=channel, user_id__in=removed).delete()
+    ChannelOperator.objects.bulk_create([ChannelOperator(channel=channel, user_id=pk) for pk in sorted(added)])
+    if added or removed:
+        emails = dict(User.objects.filter(pk__in=added | removed).values_list("pk", "email"))
+        record(
+            actor,
+            channel.organization,
+            "channel.operators",
+            channel,
+            {"added": [None, sorted(emails[pk] for pk in added)], "removed": [sorted(emails[pk] for pk in removed), None]},
+        )
+        notify_organization(channel.organization_id, "channels")
+    return list(wanted.values())

@@ -1,0 +1,22 @@
+from tertulia.core.models.audit import AuditEntry
+from tertulia.core.models.brand import Brand, Competitor, Objective
+from tertulia.core.models.channel import Channel, ChannelOperator, ChannelStatus
+from tertulia.core.models.contact import Contact, ContactHandle
+from tertulia.core.models.organization import Membership, Organization, Role
+from tertulia.core.models.user import User
+
+__all__ = [
+    "AuditEntry",
+    "Brand",
+    "Channel",
+    "ChannelOperator",
+    "ChannelStatus",
+    "Competitor",
+    "Contact",
+    "ContactHandle",
+    "Membership",
+    "Objective",
+    "Organization",
+    "Role",
+    "User",
+]

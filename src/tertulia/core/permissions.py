@@ -1,0 +1,87 @@
+"""Who may do what, by role.
+
+Permissions are checked in the views and API endpoints (before an action is
+called) against the person's membership of the current organization. Finer
+grants per brand and per channel build on `may_operate_channel`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+
+from tertulia.core.models import Channel, Membership, Organization, Role, User
+
+
+class Perm(StrEnum):
+    VIEW = "view"  # see the organization's brands, channels and reports
+    MANAGE_ORGANIZATION = "manage_organization"
+    MANAGE_MEMBERS = "manage_members"
+    MANAGE_BRANDS = "manage_brands"
+    MANAGE_CHANNELS = "manage_channels"
+    OPERATE_CHANNELS = "operate_channels"
+    VIEW_CONTACTS = "view_contacts"
+    EDIT_CONTACTS = "edit_contacts"
+    VIEW_AUDIT = "view_audit"
+    RUN_SIMULATIONS = "run_simulations"
+
+
+_ALL = frozenset(Perm)
+ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
+    Role.OWNER: _ALL,
+    Role.ADMIN: _ALL,
+    Role.BRAND_MANAGER: frozenset(
+        {
+            Perm.VIEW,
+            Perm.MANAGE_BRANDS,
+            Perm.MANAGE_CHANNELS,
+            Perm.OPERATE_CHANNELS,
+            Perm.VIEW_CONTACTS,
+            Perm.EDIT_CONTACTS,
+            Perm.VIEW_AUDIT,
+            Perm.RUN_SIMULATIONS,
+        }
+    ),
+    Role.COMMUNITY_MANAGER: frozenset({Perm.VIEW, Perm.OPERATE_CHANNELS, Perm.VIEW_CONTACTS, Perm.EDIT_CONTACTS}),
+    Role.ANALYST: frozenset({Perm.VIEW, Perm.VIEW_CONTACTS}),
+    Role.APPROVER: frozenset({Perm.VIEW, Perm.VIEW_CONTACTS}),
+    Role.CONTRIBUTOR: frozenset({Perm.VIEW}),
+}
+
+
+def membership(user: User, organization: Organization) -> Membership | None:
+    if not user.is_authenticated or not user.is_active:
+        return None
+    return Membership.objects.filter(user=user, organization=organization, is_active=True).first()
+
+
+def permissions_of(member: Membership | None) -> frozenset[Perm]:
+    if member is None or not member.is_active:
+        return frozenset()
+    return ROLE_PERMISSIONS.get(member.role, frozenset())
+
+
+def has_perm(user: User, organization: Organization, perm: Perm) -> bool:
+    return perm in permissions_of(membership(user, organization))
+
+
+def require(user: User, organization: Organization, perm: Perm) -> None:
+    if not has_perm(user, organization, perm):
+        raise PermissionDenied(perm.value)
+
+
+def organizations_of(user: User) -> QuerySet[Organization]:
+    return Organization.objects.filter(memberships__user=user, memberships__is_active=True).distinct()
+
+
+def may_operate_channel(user: User, channel: Channel) -> bool:
+    """Owners and admins operate every channel; others need the permission and a grant on the channel."""
+    member = membership(user, channel.organization)
+    perms = permissions_of(member)
+    if Perm.OPERATE_CHANNELS not in perms:
+        return False
+    if member is not None and member.role in {Role.OWNER, Role.ADMIN}:
+        return True
+    return channel.operator_grants.filter(user=user).exists()

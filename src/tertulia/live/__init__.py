@@ -1,0 +1,1 @@
+"""Live updates: "something changed" events fanned out to every open page over SSE."""

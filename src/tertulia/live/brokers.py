@@ -1,0 +1,102 @@
+"""Where live events travel between processes.
+
+- `DatabaseBroker` (embedded profile): events are rows; listeners poll for new
+  ids. Web and worker are separate processes, so an in-memory queue would not do.
+- `RedisBroker` (scale-out): Redis pub/sub, one channel per organization, so any
+  web process on any machine sees events from any worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from datetime import timedelta
+from functools import cache
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.utils import timezone
+
+from tertulia.live.events import Event
+
+POLL_SECONDS = 1.0
+RETENTION = timedelta(minutes=10)
+
+
+class Broker(Protocol):
+    def publish(self, organization_id: int, topic: str, data: dict[str, Any]) -> None: ...
+
+    def listen(self, organization_ids: Sequence[int], last_event_id: str | None) -> AsyncIterator[Event]: ...
+
+
+class DatabaseBroker:
+    def publish(self, organization_id: int, topic: str, data: dict[str, Any]) -> None:
+        from tertulia.live.models import LiveEvent
+
+        LiveEvent.objects.create(organization_id=organization_id, topic=topic, data=data)
+
+    async def listen(self, organization_ids: Sequence[int], last_event_id: str | None) -> AsyncIterator[Event]:
+        from tertulia.live.models import LiveEvent
+
+        last = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
+        if last is None:
+            newest = await LiveEvent.objects.order_by("-id").values_list("id", flat=True).afirst()
+            last = newest or 0
+        while True:
+            rows = LiveEvent.objects.filter(organization_id__in=list(organization_ids), id__gt=last).order_by("id")
+            async for row in rows[:200]:
+                last = row.id
+                yield Event(id=str(row.id), organization_id=row.organization_id, topic=row.topic, data=row.data)
+            await asyncio.sleep(POLL_SECONDS)
+
+    def prune(self) -> int:
+        from tertulia.live.models import LiveEvent
+
+        deleted, _ = LiveEvent.objects.filter(created_at__lt=timezone.now() - RETENTION).delete()
+        return deleted
+
+
+def redis_channel(organization_id: int) -> str:
+    return f"tertulia:live:org:{organization_id}"
+
+
+class RedisBroker:
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self.url = url
+        self.client = redis.Redis.from_url(url)
+
+    def publish(self, organization_id: int, topic: str, data: dict[str, Any]) -> None:
+        message = {"id": uuid.uuid4().hex, "topic": topic, "data": data}
+        self.client.publish(redis_channel(organization_id), json.dumps(message))
+
+    async def listen(self, organization_ids: Sequence[int], last_event_id: str | None) -> AsyncIterator[Event]:
+        import redis.asyncio as aioredis
+
+        client = aioredis.Redis.from_url(self.url)
+        pubsub = client.pubsub()
+        try:
+            await pubsub.subscribe(*[redis_channel(pk) for pk in organization_ids])
+            while True:
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=POLL_SECONDS)
+                if message is None or message.get("type") != "message":
+                    continue
+                body = json.loads(message["data"])
+                organization_id = int(message["channel"].decode().rsplit(":", 1)[1])
+                yield Event(id=body["id"], organization_id=organization_id, topic=body["topic"], data=body["data"])
+        finally:
+            await pubsub.aclose()
+            await client.aclose()
+
+    def prune(self) -> int:
+        return 0
+
+
+@cache
+def get_broker() -> DatabaseBroker | RedisBroker:
+    if settings.TERTULIA_LIVE_BROKER == "redis":
+        return RedisBroker(settings.TERTULIA_REDIS_URL)
+    return DatabaseBroker()

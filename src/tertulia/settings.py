@@ -1,0 +1,181 @@
+"""Django settings, derived from the environment by `tertulia.config`.
+
+Two runtime profiles share this file (see docs/architecture.md):
+embedded (SQLite in WAL mode + Huey on SQLite, in the data directory) and
+scale-out (`DATABASE_URL` for PostgreSQL, `REDIS_URL` for Huey and live updates).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+from tertulia.config import load_config
+
+CONFIG = load_config()
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+SECRET_KEY = CONFIG.secret_key
+DEBUG = CONFIG.debug
+ALLOWED_HOSTS = list(CONFIG.allowed_hosts)
+CSRF_TRUSTED_ORIGINS = list(CONFIG.csrf_trusted_origins)
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "huey.contrib.djhuey",
+    "tertulia.core",
+    "tertulia.live",
+    "tertulia.connectors",
+    "tertulia.connectors.sandbox",
+    "tertulia.api",
+    "tertulia.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "tertulia.web.middleware.ContentSecurityPolicyMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tertulia.web.middleware.UserLanguageMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "tertulia.web.middleware.CurrentTenantMiddleware",
+]
+
+ROOT_URLCONF = "tertulia.urls"
+ASGI_APPLICATION = "tertulia.asgi.application"
+WSGI_APPLICATION = "tertulia.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "tertulia.web.context_processors.tenant",
+            ],
+        },
+    }
+]
+
+if CONFIG.database_url:
+    DATABASES = {"default": dj_database_url.parse(CONFIG.database_url, conn_max_age=60, conn_health_checks=True)}
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+    DATABASES["default"]["TEST"] = {"NAME": None}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(CONFIG.sqlite_path),
+            "OPTIONS": {
+                # IMMEDIATE takes the write lock at BEGIN, so concurrent writers (web and
+                # worker processes) queue on busy_timeout instead of failing to upgrade a
+                # read lock mid-transaction ("database is locked").
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": (
+                    "PRAGMA journal_mode=WAL;"
+                    "PRAGMA synchronous=NORMAL;"
+                    "PRAGMA foreign_keys=ON;"
+                    "PRAGMA busy_timeout=20000;"
+                ),
+            },
+        }
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "core.User"
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:login"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Huey: the queue only wakes work up; the database is the source of truth and
+# periodic sweeps recover what a crashed worker left behind.
+if CONFIG.tasks_immediate:
+    HUEY = {"huey_class": "huey.MemoryHuey", "name": "tertulia", "immediate": True}
+elif CONFIG.redis_url:
+    HUEY = {
+        "huey_class": "huey.RedisHuey",
+        "name": "tertulia",
+        "url": CONFIG.redis_url,
+        "immediate": False,
+        "utc": True,
+        "consumer": {"workers": 4, "worker_type": "thread", "periodic": True},
+    }
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "tertulia",
+        "filename": str(CONFIG.queue_path),
+        "immediate": False,
+        "utc": True,
+        "consumer": {"workers": 2, "worker_type": "thread", "periodic": True},
+    }
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if CONFIG.redis_url:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CONFIG.redis_url}}
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "tertulia_language"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = CONFIG.data_dir / "static"
+# Static files are served straight from the installed package: no collectstatic
+# step at install time.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_NAME = "tertulia_session"
+CSRF_COOKIE_NAME = "tertulia_csrftoken"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+TERTULIA_LIVE_BROKER = "redis" if CONFIG.redis_url else "database"
+TERTULIA_REDIS_URL = CONFIG.redis_url
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": CONFIG.log_level},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "huey": {"level": "WARNING" if CONFIG.log_level == "INFO" else CONFIG.log_level},
+    },
+}

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+
+from django.utils.module_loading import autodiscover_modules
+
+from tertulia.tasks.ticker import Ticker
+
+logger = logging.getLogger(__name__)
+
+
+def watch_parent(parent_pid: int) -> None:
+    """Stop when the `tertulia serve` that started us is gone, so no worker is orphaned."""
+
+    def loop() -> None:
+        while True:
+            if os.getppid() != parent_pid:
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+            time.sleep(1.0)
+
+    threading.Thread(target=loop, name="tertulia-parent-watch", daemon=True).start()
+
+
+def run_worker(threads: int = 4, parent_pid: int | None = None) -> None:
+    from huey.contrib.djhuey import HUEY
+
+    # Task modules register Huey tasks and ticker jobs on import.
+    autodiscover_modules("tasks")
+    if parent_pid:
+        watch_parent(parent_pid)
+    ticker = Ticker()
+    ticker.start()
+    consumer = HUEY.create_consumer(workers=threads, worker_type="thread", periodic=True, check_worker_health=True)
+    try:
+        consumer.run()
+    finally:
+        ticker.stop()

@@ -1,0 +1,15 @@
+from django.urls import include, path
+
+from tertulia.api.urls import api
+from tertulia.live import views as live_views
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("live/stream", live_views.stream, name="live-stream"),
+    path("", include("tertulia.web.urls")),
+]
+
+handler400 = "tertulia.web.views.errors.bad_request"
+handler403 = "tertulia.web.views.errors.permission_denied"
+handler404 = "tertulia.web.views.errors.page_not_found"
+handler500 = "tertulia.web.views.errors.server_error"

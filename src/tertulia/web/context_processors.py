@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from tertulia.core.models import Brand, Organization
+from tertulia.core.permissions import Perm, organizations_of
+from tertulia.web.tenant import get_tenant
+
+
+def tenant(request: HttpRequest) -> dict[str, Any]:
+    if not request.user.is_authenticated:
+        return {}
+    current = get_tenant(request)
+    organizations: list[Organization] = list(organizations_of(request.user))  # type: ignore[arg-type]
+    brands: list[Brand] = (
+        list(Brand.objects.filter(organization=current.organization, is_archived=False))
+        if current.organization
+        else []
+    )
+    return {
+        "tenant": current,
+        "current_org": current.organization,
+        "current_brand": current.brand,
+        "my_organizations": organizations,
+        "my_brands": brands,
+        "perms": {p.value: (p in current.perms) for p in Perm},
+    }

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from tertulia.web.views import account, errors, sections, switch
+
+app_name = "web"
+
+urlpatterns = [
+    path("", sections.home, name="home"),
+    path("login/", account.LoginView.as_view(), name="login"),
+    path("logout/", account.logout_view, name="logout"),
+    path("healthz", errors.healthz, name="healthz"),
+    path("switch/organization/", switch.switch_organization, name="switch-organization"),
+    path("switch/brand/", switch.switch_brand, name="switch-brand"),
+    path("switch/language/", switch.switch_language, name="switch-language"),
+    path("inbox/", sections.inbox, name="inbox"),
+    path("inbox/activity/", sections.inbox_activity, name="inbox-activity"),
+    path("publish/", sections.publish, name="publish"),
+    path("listen/", sections.listen, name="listen"),
+    path("crisis/", sections.crisis, name="crisis"),
+    path("analytics/", sections.analytics, name="analytics"),
+    path("team/", sections.team, name="team"),
+    path("settings/", sections.settings_page, name="settings"),
+]

@@ -1,0 +1,153 @@
+"""The app's sections. Thin: check access, gather what the page shows, render."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from tertulia.core.actions.brands import update_brand
+from tertulia.core.actions.context import Actor
+from tertulia.core.models import AuditEntry, Channel, ChannelOperator, Membership
+from tertulia.core.permissions import Perm
+from tertulia.web import selectors
+from tertulia.web.forms import BrandProfileForm
+from tertulia.web.tenant import Tenant, get_tenant
+
+View = Callable[..., HttpResponse]
+
+
+def section(name: str, perm: Perm = Perm.VIEW) -> Callable[[View], View]:
+    """Require sign-in, an organization, and `perm` in it; pass the tenant to the view."""
+
+    def decorate(view: View) -> View:
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            tenant = get_tenant(request)
+            if tenant.organization is None:
+                return render(request, "web/no_organization.html", {"section": name}, status=403)
+            if not tenant.can(perm):
+                raise PermissionDenied
+            request.section = name  # type: ignore[attr-defined]
+            return view(request, tenant, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("web:inbox")
+
+
+@section("inbox")
+def inbox(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    channels = selectors.brand_channels(tenant)
+    return render(request, "web/inbox.html", {"section": "inbox", "channels": channels})
+
+
+@section("inbox")
+def inbox_activity(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    activity = selectors.recent_activity(tenant, request.user)  # type: ignore[arg-type]
+    return render(request, "web/partials/activity.html", {"activity": activity})
+
+
+@section("publish")
+def publish(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    return render(
+        request,
+        "web/publish.html",
+        {"section": "publish", "channels": selectors.channel_overview(tenant)},
+    )
+
+
+@section("listen")
+def listen(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    competitors = list(tenant.brand.competitors.all()) if tenant.brand else []
+    return render(
+        request,
+        "web/listen.html",
+        {"section": "listen", "competitors": competitors, "volume": selectors.mention_volume(tenant)},
+    )
+
+
+@section("crisis")
+@require_http_methods(["GET", "POST"])
+def crisis(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    if request.method == "POST":
+        if not tenant.can(Perm.RUN_SIMULATIONS):
+            raise PermissionDenied
+        staged = selectors.stage_rehearsal(tenant, Actor.from_request(request))
+        if staged:
+            messages.success(request, _("A simulated crisis is under way on the sandbox network. Watch the inbox."))
+        else:
+            messages.error(request, _("This brand has no sandbox channel to rehearse on."))
+        return redirect("web:crisis")
+    return render(
+        request,
+        "web/crisis.html",
+        {"section": "crisis", "rehearsals": selectors.rehearsals(tenant), "volume": selectors.mention_volume(tenant)},
+    )
+
+
+@section("analytics")
+def analytics(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    objectives = list(tenant.brand.objectives.all()) if tenant.brand else []
+    return render(
+        request,
+        "web/analytics.html",
+        {"section": "analytics", "objectives": objectives, "channels": selectors.channel_overview(tenant)},
+    )
+
+
+@section("team")
+def team(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    members = Membership.objects.filter(organization=tenant.organization).select_related("user").order_by(
+        "-is_active", "user__email"
+    )
+    grants = ChannelOperator.objects.filter(channel__organization=tenant.organization).select_related(
+        "channel", "user"
+    )
+    operators: dict[int, list[str]] = {}
+    for grant in grants:
+        operators.setdefault(grant.channel_id, []).append(str(grant.user))
+    channels = [
+        (channel, operators.get(channel.pk, []))
+        for channel in Channel.objects.filter(organization=tenant.organization).select_related("brand")
+    ]
+    return render(request, "web/team.html", {"section": "team", "members": members, "channels": channels})
+
+
+@section("settings")
+@require_http_methods(["GET", "POST"])
+def settings_page(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    brand = tenant.brand
+    form = None
+    if brand is not None:
+        can_edit = tenant.can(Perm.MANAGE_BRANDS)
+        if request.method == "POST":
+            if not can_edit:
+                raise PermissionDenied
+            form = BrandProfileForm(request.POST, instance_values=brand)
+            if form.is_valid():
+                update_brand(Actor.from_request(request), brand, **form.cleaned_data)
+                messages.success(request, _("Brand profile saved."))
+                return redirect("web:settings")
+        else:
+            form = BrandProfileForm(instance_values=brand)
+        if not can_edit:
+            form.disable()
+    audit = (
+        AuditEntry.objects.filter(organization=tenant.organization)[:50] if tenant.can(Perm.VIEW_AUDIT) else []
+    )
+    return render(request, "web/settings.html", {"section": "settings", "form": form, "audit": audit})
