@@ -14,7 +14,7 @@ import tempfile
 os.environ.setdefault("TERTULIA_DATA_DIR", tempfile.mkdtemp(prefix="tertulia-test-"))
 os.environ.setdefault("TERTULIA_TASKS_IMMEDIATE", "true")
 
-import pytest  # noqa: E402
+import pytest
 
 _real_connect = socket.socket.connect
 
@@ -22,7 +22,11 @@ _real_connect = socket.socket.connect
 def _loopback_only(self: socket.socket, address: object) -> object:
     """No test may reach beyond this machine (Zulip and Saleor block the network in tests too)."""
     host = address[0] if isinstance(address, tuple) else None
-    if isinstance(host, str) and host not in {"127.0.0.1", "localhost", "::1"} and not host.startswith("127."):
+    if (
+        isinstance(host, str)
+        and host not in {"127.0.0.1", "localhost", "::1"}
+        and not host.startswith("127.")
+    ):
         raise RuntimeError(f"test tried to reach {host}: tests must stay on 127.0.0.1")
     return _real_connect(self, address)  # type: ignore[arg-type]
 

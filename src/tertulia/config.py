@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 ENV_DATA_DIR = "TERTULIA_DATA_DIR"
-SECRET_KEY_FILE = "secret_key"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 SQLITE_FILE = "tertulia.sqlite3"
 QUEUE_FILE = "queue.sqlite3"
 

@@ -77,7 +77,9 @@ TEMPLATES = [
 ]
 
 if CONFIG.database_url:
-    DATABASES = {"default": dj_database_url.parse(CONFIG.database_url, conn_max_age=60, conn_health_checks=True)}
+    DATABASES = {
+        "default": dj_database_url.parse(CONFIG.database_url, conn_max_age=60, conn_health_checks=True)
+    }
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
     DATABASES["default"]["TEST"] = {"NAME": None}
 else:
@@ -139,7 +141,9 @@ else:
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if CONFIG.redis_url:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CONFIG.redis_url}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CONFIG.redis_url}
+    }
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
@@ -150,7 +154,6 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = CONFIG.data_dir / "static"
 # Static files are served straight from the installed package: no collectstatic
 # step at install time.
 WHITENOISE_USE_FINDERS = True

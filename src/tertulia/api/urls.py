@@ -1,5 +1,92 @@
-"""The versioned REST API (django-ninja). The OpenAPI document is at /api/v1/openapi.json."""
+"""The versioned REST API (django-ninja), mounted at /api/v1/.
 
+The OpenAPI document at /api/v1/openapi.json is the contract. There is no
+interactive documentation page: Swagger UI would load its code from a CDN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.urls import URLPattern, URLResolver, re_path
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
+from ninja.operation import Operation
 
-api = NinjaAPI(title="Tertulia API", version="1", urls_namespace="api-v1", docs_url=None)
+from tertulia.api import errors
+from tertulia.api.auth import TokenAuth
+from tertulia.api.routers import audit, brands, channels, contacts, me, members, organization, tokens
+
+DESCRIPTION = """\
+The Tertulia REST API: brands, channels, contacts, members and the audit trail of one organization.
+
+Authenticate with a personal access token: `Authorization: Bearer trt_...`. A token acts in one
+organization, carries scopes, and is never worth more than its owner: each request needs the scope
+*and* a role that grants it. Errors are JSON: `{"detail": "...", "code": "..."}` (422 adds `errors`).
+Lists are paginated with `limit` (at most 200) and `offset`, and answer `{"items": [...], "count": n}`.
+"""
+
+
+@csrf_exempt
+def _not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    return errors.json_error(404, _("There is no such API endpoint."), "not_found")
+
+
+def _json_method_not_allowed(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """ninja answers a wrong method with a plain-text 405; keep the status and Allow header, answer JSON."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = view(request, *args, **kwargs)
+        if response.status_code == 405 and "json" not in response.get("Content-Type", ""):
+            allowed = response.get("Allow", "")
+            response = errors.json_error(
+                405,
+                _("Method not allowed. Allowed: %(allowed)s.") % {"allowed": allowed},
+                "method_not_allowed",
+            )
+            response["Allow"] = allowed
+        return response
+
+    return wrapper
+
+
+class TertuliaAPI(NinjaAPI):
+    def get_openapi_operation_id(self, operation: Operation) -> str:
+        # Short, stable ids (the endpoint function's name) for generated clients; tests keep them unique.
+        return operation.view_func.__name__
+
+    def _get_urls(self) -> list[URLResolver | URLPattern]:
+        patterns = super()._get_urls()
+        for pattern in patterns:
+            if not isinstance(pattern, URLPattern):
+                continue
+            if pattern.name == "api-root":
+                # ninja's root view raises Http404, which Django would render as an HTML page.
+                pattern.callback = _not_found
+            else:
+                pattern.callback = _json_method_not_allowed(pattern.callback)
+        # Anything else under /api/v1/ is a JSON 404 too, never the web UI's HTML page.
+        return [*patterns, re_path(r"^.*$", _not_found, name="api-not-found")]
+
+
+def build_api() -> NinjaAPI:
+    instance = TertuliaAPI(
+        title="Tertulia API",
+        version="1.0",
+        description=DESCRIPTION,
+        urls_namespace="api-v1",
+        docs_url=None,
+        auth=TokenAuth(),
+    )
+    errors.install(instance)
+    for module in (me, organization, members, brands, channels, contacts, audit, tokens):
+        instance.add_router("", module.router)
+    return instance
+
+
+api = build_api()

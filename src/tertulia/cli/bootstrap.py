@@ -54,8 +54,10 @@ def database_problem() -> str | None:
             cursor.execute("SELECT 1")
     except DatabaseError as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        hint = "check DATABASE_URL and that the server is running" if "PostgreSQL" in describe_database() else (
-            "check that the data directory is writable"
+        hint = (
+            "check DATABASE_URL and that the server is running"
+            if "PostgreSQL" in describe_database()
+            else ("check that the data directory is writable")
         )
         return f"cannot use the {describe_database()}: {reason} ({hint})"
     finally:

@@ -18,11 +18,18 @@ data_dir_option = click.option(
     "--data-dir",
     type=click.Path(file_okay=False),
     envvar="TERTULIA_DATA_DIR",
-    help="Folder for the database, queue and secret key [env TERTULIA_DATA_DIR; default ~/.local/share/tertulia].",
+    help=(
+        "Folder for the database, queue and secret key "
+        "[env TERTULIA_DATA_DIR; default ~/.local/share/tertulia]."
+    ),
 )
 host_option = click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on.")
 port_option = click.option(
-    "--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on."
+    "--port",
+    default=DEFAULT_PORT,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to listen on.",
 )
 
 
@@ -36,8 +43,13 @@ def cli() -> None:
 @data_dir_option
 @host_option
 @port_option
-@click.option("--rate", default=12, show_default=True, type=click.IntRange(0, 6000),
-              help="Simulated community messages per minute on the demo brand (0 for none).")
+@click.option(
+    "--rate",
+    default=12,
+    show_default=True,
+    type=click.IntRange(0, 6000),
+    help="Simulated community messages per minute on the demo brand (0 for none).",
+)
 @click.option("--seed", default=2026, show_default=True, type=int, help="Seed of the traffic simulator.")
 def demo(data_dir: str | None, host: str, port: int, rate: int, seed: int) -> None:
     """Create the data directory, load a demo brand with live sandbox traffic, and start everything."""
@@ -109,7 +121,9 @@ def migrate(data_dir: str | None) -> None:
 @cli.command()
 @data_dir_option
 @click.option("--email", prompt=True, help="The administrator's e-mail address.")
-@click.option("--organization", "organization_name", default="", help="Create this organization, owned by them.")
+@click.option(
+    "--organization", "organization_name", default="", help="Create this organization, owned by them."
+)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
 def createadmin(data_dir: str | None, email: str, organization_name: str, password_stdin: bool) -> None:
     """Create an administrator (or reset their password), optionally with a new organization."""

@@ -19,8 +19,13 @@ def run_check() -> int:
     failures = 0
     click.echo(f"Tertulia {__version__}")
     _line(True, "data dir", f"{config.data_dir} (writable)")
-    _line(None, "secret key", "from TERTULIA_SECRET_KEY" if "TERTULIA_SECRET_KEY" in __import__("os").environ
-          else f"from {config.data_dir / 'secret_key'}")
+    _line(
+        None,
+        "secret key",
+        "from TERTULIA_SECRET_KEY"
+        if "TERTULIA_SECRET_KEY" in __import__("os").environ
+        else f"from {config.data_dir / 'secret_key'}",
+    )
     _line(None, "debug", "on" if config.debug else "off")
     _line(None, "allowed hosts", ", ".join(config.allowed_hosts))
 
@@ -31,7 +36,11 @@ def run_check() -> int:
         from tertulia.cli.migrate import pending_migrations
 
         pending = pending_migrations()
-        _line(pending == 0, "migrations", "up to date" if pending == 0 else f"{pending} pending: run `tertulia migrate`")
+        _line(
+            pending == 0,
+            "migrations",
+            "up to date" if pending == 0 else f"{pending} pending: run `tertulia migrate`",
+        )
         failures += pending != 0
 
     problem = redis_problem()

@@ -26,7 +26,16 @@ def port_problem(host: str, port: int) -> str | None:
 
 
 def start_worker_process(threads: int) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "tertulia", "worker", "--threads", str(threads), "--parent-pid", str(os.getpid())]
+    command = [
+        sys.executable,
+        "-m",
+        "tertulia",
+        "worker",
+        "--threads",
+        str(threads),
+        "--parent-pid",
+        str(os.getpid()),
+    ]
     return subprocess.Popen(command, env=os.environ.copy())
 
 
@@ -58,7 +67,9 @@ def run_server(host: str, port: int, with_worker: bool = True, worker_threads: i
         timeout_graceful_shutdown=3,
     )
     server = uvicorn.Server(config)
-    click.echo(f"Tertulia is running at http://{'[' + host + ']' if ':' in host else host}:{port}/  (Ctrl+C to stop)")
+    click.echo(
+        f"Tertulia is running at http://{'[' + host + ']' if ':' in host else host}:{port}/  (Ctrl+C to stop)"
+    )
     try:
         server.run()
     finally:

@@ -18,6 +18,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
 
 class Capability(StrEnum):
     PUBLISH_TEXT = "publish_text"
@@ -220,60 +224,68 @@ class Connector:
     def supports(cls, capability: Capability) -> bool:
         return capability in cls.capabilities
 
-    def _unsupported(self, what: str) -> NotSupported:
-        return NotSupported(f"{self.display_name} does not support {what}")
+    def _unsupported(self, what: str | Promise) -> NotSupported:
+        """`what` is a translatable phrase (gettext_lazy), so the message reads whole in every language."""
+        return NotSupported(
+            _("%(network)s does not support %(what)s.") % {"network": self.display_name, "what": what}
+        )
 
     # -- account
     def verify_account(self) -> AccountInfo:
         """Check the credentials and return who they belong to."""
-        raise self._unsupported("account verification")
+        raise self._unsupported(_lazy("account verification"))
 
     def refresh_credentials(self) -> Mapping[str, str]:
-        raise self._unsupported("token refresh")
+        raise self._unsupported(_lazy("token refresh"))
 
     def rate_limit_state(self) -> RateLimitState | None:
         return None
 
     # -- publishing
     def publish(self, post: OutgoingPost) -> PublishedPost:
-        raise self._unsupported("publishing")
+        raise self._unsupported(_lazy("publishing"))
 
     def find_own_post(self, idempotency_key: str) -> PublishedPost | None:
         """Find a post this account already published for `idempotency_key` (reconciliation)."""
-        raise self._unsupported("looking up its own posts")
+        raise self._unsupported(_lazy("looking up its own posts"))
 
-    def send_direct_message(self, recipient_id: str, text: str, idempotency_key: str | None = None) -> PublishedPost:
-        raise self._unsupported("direct messages")
+    def send_direct_message(
+        self, recipient_id: str, text: str, idempotency_key: str | None = None
+    ) -> PublishedPost:
+        raise self._unsupported(_lazy("direct messages"))
 
     # -- reading
     def fetch_inbound(self, cursor: str | None = None, limit: int = 100) -> InboundPage:
-        raise self._unsupported("reading mentions and messages")
+        raise self._unsupported(_lazy("reading mentions and messages"))
 
     # -- moderation
     def hide(self, remote_id: str) -> None:
-        raise self._unsupported("hiding")
+        raise self._unsupported(_lazy("hiding"))
 
     def unhide(self, remote_id: str) -> None:
-        raise self._unsupported("unhiding")
+        raise self._unsupported(_lazy("unhiding"))
 
     def delete(self, remote_id: str) -> None:
-        raise self._unsupported("deleting")
+        raise self._unsupported(_lazy("deleting"))
 
     def block(self, author_id: str) -> None:
-        raise self._unsupported("blocking")
+        raise self._unsupported(_lazy("blocking"))
 
     def mute(self, author_id: str) -> None:
-        raise self._unsupported("muting")
+        raise self._unsupported(_lazy("muting"))
 
     # -- metrics
     def post_metrics(self, remote_ids: Sequence[str]) -> list[PostMetrics]:
-        raise self._unsupported("post metrics")
+        raise self._unsupported(_lazy("post metrics"))
 
     def account_metrics(self) -> AccountMetrics:
-        raise self._unsupported("account metrics")
+        raise self._unsupported(_lazy("account metrics"))
 
     # -- connecting (class level: there is no account yet)
     @classmethod
     def prepare_account(cls, handle: str, display_name: str = "") -> AccountInfo:
         """Resolve a handle entered by a person into the account to connect."""
-        raise NotSupported(f"{cls.display_name} accounts are connected through their sign-in flow")
+        raise NotSupported(
+            _("%(network)s accounts are connected through their sign-in flow.")
+            % {"network": cls.display_name}
+        )

@@ -39,4 +39,6 @@ def connector_class(network: str) -> type[Connector]:
 
 def connector_for(channel: Channel) -> Connector:
     cls = connector_class(channel.network)
-    return cls(ChannelAccount(handle=channel.handle, external_id=channel.external_id, settings=channel.settings))
+    return cls(
+        ChannelAccount(handle=channel.handle, external_id=channel.external_id, settings=channel.settings)
+    )

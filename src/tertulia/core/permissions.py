@@ -44,7 +44,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.RUN_SIMULATIONS,
         }
     ),
-    Role.COMMUNITY_MANAGER: frozenset({Perm.VIEW, Perm.OPERATE_CHANNELS, Perm.VIEW_CONTACTS, Perm.EDIT_CONTACTS}),
+    Role.COMMUNITY_MANAGER: frozenset(
+        {Perm.VIEW, Perm.OPERATE_CHANNELS, Perm.VIEW_CONTACTS, Perm.EDIT_CONTACTS}
+    ),
     Role.ANALYST: frozenset({Perm.VIEW, Perm.VIEW_CONTACTS}),
     Role.APPROVER: frozenset({Perm.VIEW, Perm.VIEW_CONTACTS}),
     Role.CONTRIBUTOR: frozenset({Perm.VIEW}),

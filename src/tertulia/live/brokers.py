@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from datetime import timedelta
 from functools import cache
 from typing import Any, Protocol
@@ -28,7 +28,11 @@ RETENTION = timedelta(minutes=10)
 class Broker(Protocol):
     def publish(self, organization_id: int, topic: str, data: dict[str, Any]) -> None: ...
 
-    def listen(self, organization_ids: Sequence[int], last_event_id: str | None) -> AsyncIterator[Event]: ...
+    async def subscribe(
+        self, organization_ids: Sequence[int], last_event_id: str | None
+    ) -> AsyncGenerator[Event, None]:
+        """Start listening now; events published after this returns are all delivered."""
+        ...
 
 
 class DatabaseBroker:
@@ -37,18 +41,29 @@ class DatabaseBroker:
 
         LiveEvent.objects.create(organization_id=organization_id, topic=topic, data=data)
 
-    async def listen(self, organization_ids: Sequence[int], last_event_id: str | None) -> AsyncIterator[Event]:
+    async def subscribe(
+        self, organization_ids: Sequence[int], last_event_id: str | None
+    ) -> AsyncGenerator[Event, None]:
         from tertulia.live.models import LiveEvent
 
         last = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
         if last is None:
             newest = await LiveEvent.objects.order_by("-id").values_list("id", flat=True).afirst()
             last = newest or 0
+        return self._poll(list(organization_ids), last)
+
+    async def _poll(self, organization_ids: list[int], last: int) -> AsyncGenerator[Event, None]:
+        from tertulia.live.models import LiveEvent
+
         while True:
-            rows = LiveEvent.objects.filter(organization_id__in=list(organization_ids), id__gt=last).order_by("id")
+            rows = LiveEvent.objects.filter(organization_id__in=list(organization_ids), id__gt=last).order_by(
+                "id"
+            )
             async for row in rows[:200]:
                 last = row.id
-                yield Event(id=str(row.id), organization_id=row.organization_id, topic=row.topic, data=row.data)
+                yield Event(
+                    id=str(row.id), organization_id=row.organization_id, topic=row.topic, data=row.data
+                )
             await asyncio.sleep(POLL_SECONDS)
 
     def prune(self) -> int:
@@ -73,20 +88,34 @@ class RedisBroker:
         message = {"id": uuid.uuid4().hex, "topic": topic, "data": data}
         self.client.publish(redis_channel(organization_id), json.dumps(message))
 
-    async def listen(self, organization_ids: Sequence[int], last_event_id: str | None) -> AsyncIterator[Event]:
+    async def subscribe(
+        self, organization_ids: Sequence[int], last_event_id: str | None
+    ) -> AsyncGenerator[Event, None]:
+        # Pub/sub keeps no history, so Last-Event-ID cannot be honoured here; the page
+        # refreshes what it shows when it reconnects, which covers the gap.
         import redis.asyncio as aioredis
 
         client = aioredis.Redis.from_url(self.url)
         pubsub = client.pubsub()
         try:
             await pubsub.subscribe(*[redis_channel(pk) for pk in organization_ids])
+        except BaseException:
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await client.aclose()
+            raise
+        return self._receive(client, pubsub)
+
+    async def _receive(self, client: Any, pubsub: Any) -> AsyncGenerator[Event, None]:
+        try:
             while True:
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=POLL_SECONDS)
                 if message is None or message.get("type") != "message":
                     continue
                 body = json.loads(message["data"])
                 organization_id = int(message["channel"].decode().rsplit(":", 1)[1])
-                yield Event(id=body["id"], organization_id=organization_id, topic=body["topic"], data=body["data"])
+                yield Event(
+                    id=body["id"], organization_id=organization_id, topic=body["topic"], data=body["data"]
+                )
         finally:
             await pubsub.aclose()
             await client.aclose()
@@ -98,5 +127,7 @@ class RedisBroker:
 @cache
 def get_broker() -> DatabaseBroker | RedisBroker:
     if settings.TERTULIA_LIVE_BROKER == "redis":
-        return RedisBroker(settings.TERTULIA_REDIS_URL)
+        url = settings.TERTULIA_REDIS_URL
+        assert url, "the redis broker is chosen only when REDIS_URL is set"
+        return RedisBroker(url)
     return DatabaseBroker()

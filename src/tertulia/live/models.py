@@ -13,3 +13,6 @@ class LiveEvent(models.Model):
 
     class Meta:
         ordering = ("id",)
+
+    def __str__(self) -> str:
+        return f"{self.topic} #{self.pk}"

@@ -20,6 +20,8 @@ def notify_organization(organization_id: int, topic: str, **data: Any) -> None:
         try:
             get_broker().publish(organization_id, topic, data)
         except Exception:  # the broker is an accelerator, not a source of truth
-            logger.warning("live event %s for organization %s was not published", topic, organization_id, exc_info=True)
+            logger.warning(
+                "live event %s for organization %s was not published", topic, organization_id, exc_info=True
+            )
 
     transaction.on_commit(send)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
@@ -21,13 +21,17 @@ async def _organization_ids(request: HttpRequest) -> list[int]:
     user = await request.auser()
     if not user.is_authenticated:
         return []
-    query = Membership.objects.filter(user_id=user.pk, is_active=True).values_list("organization_id", flat=True)
+    query = Membership.objects.filter(user_id=user.pk, is_active=True).values_list(
+        "organization_id", flat=True
+    )
     return [pk async for pk in query]
 
 
-async def event_stream(organization_ids: list[int], last_event_id: str | None) -> AsyncIterator[str]:
+async def event_stream(organization_ids: list[int], last_event_id: str | None) -> AsyncGenerator[str, None]:
+    # Subscribe before the first byte: once the browser sees the stream open, no
+    # event published from then on can be missed.
+    events = (await get_broker().subscribe(organization_ids, last_event_id)).__aiter__()
     yield "retry: 3000\n\n"
-    events = get_broker().listen(organization_ids, last_event_id).__aiter__()
     started = time.monotonic()
     pending: asyncio.Task[object] | None = None
     try:

@@ -35,7 +35,9 @@ def run_worker(threads: int = 4, parent_pid: int | None = None) -> None:
         watch_parent(parent_pid)
     ticker = Ticker()
     ticker.start()
-    consumer = HUEY.create_consumer(workers=threads, worker_type="thread", periodic=True, check_worker_health=True)
+    consumer = HUEY.create_consumer(
+        workers=threads, worker_type="thread", periodic=True, check_worker_health=True
+    )
     try:
         consumer.run()
     finally:

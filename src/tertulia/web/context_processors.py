@@ -13,7 +13,7 @@ def tenant(request: HttpRequest) -> dict[str, Any]:
     if not request.user.is_authenticated:
         return {}
     current = get_tenant(request)
-    organizations: list[Organization] = list(organizations_of(request.user))  # type: ignore[arg-type]
+    organizations: list[Organization] = list(organizations_of(request.user))
     brands: list[Brand] = (
         list(Brand.objects.filter(organization=current.organization, is_archived=False))
         if current.organization

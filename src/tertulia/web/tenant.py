@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
-from tertulia.core.models import Brand, Membership, Organization
+from tertulia.core.models import Brand, Membership, Organization, User
 from tertulia.core.permissions import Perm, permissions_of
 
 SESSION_ORG = "tertulia_org_id"
@@ -47,8 +48,17 @@ def resolve_tenant(request: HttpRequest) -> Tenant:
     brands = Brand.objects.filter(organization=member.organization, is_archived=False)
     wanted_brand = request.session.get(SESSION_BRAND)
     brand = brands.filter(pk=wanted_brand).first() if wanted_brand else None
-    tenant.brand = brand or brands.first()
+    # Without a choice yet, the oldest brand: usually the organization's main one.
+    tenant.brand = brand or brands.order_by("pk").first()
     return tenant
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """The person behind a request that passed `login_required`."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied
+    return user
 
 
 def get_tenant(request: HttpRequest) -> Tenant:

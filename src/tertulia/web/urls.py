@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tertulia.web.views import account, errors, sections, switch
+from tertulia.web.views import account, errors, sections, switch, tokens
 
 app_name = "web"
 
@@ -20,4 +20,6 @@ urlpatterns = [
     path("analytics/", sections.analytics, name="analytics"),
     path("team/", sections.team, name="team"),
     path("settings/", sections.settings_page, name="settings"),
+    path("settings/tokens/", tokens.tokens, name="tokens"),
+    path("settings/tokens/<int:token_id>/revoke/", tokens.revoke, name="token-revoke"),
 ]

@@ -12,7 +12,11 @@ from tertulia.live.publish import notify_organization
 
 
 class NotAMember(ValueError):
-    """Only active members of the channel's organization can operate it."""
+    """Only active members of the channel's organization can operate it.
+
+    The message carries user ids only: an e-mail address here could tell the
+    caller about people in another organization.
+    """
 
 
 @transaction.atomic
@@ -63,11 +67,13 @@ def set_channel_operators(actor: Actor, channel: Channel, users: Iterable[User])
     )
     outsiders = set(wanted) - members
     if outsiders:
-        raise NotAMember(", ".join(sorted(wanted[pk].email for pk in outsiders)))
+        raise NotAMember(", ".join(str(pk) for pk in sorted(outsiders)))
     current = set(channel.operator_grants.values_list("user_id", flat=True))
     added, removed = set(wanted) - current, current - set(wanted)
     ChannelOperator.objects.filter(channel=channel, user_id__in=removed).delete()
-    ChannelOperator.objects.bulk_create([ChannelOperator(channel=channel, user_id=pk) for pk in sorted(added)])
+    ChannelOperator.objects.bulk_create(
+        [ChannelOperator(channel=channel, user_id=pk) for pk in sorted(added)]
+    )
     if added or removed:
         emails = dict(User.objects.filter(pk__in=added | removed).values_list("pk", "email"))
         record(
@@ -75,7 +81,10 @@ def set_channel_operators(actor: Actor, channel: Channel, users: Iterable[User])
             channel.organization,
             "channel.operators",
             channel,
-            {"added": [None, sorted(emails[pk] for pk in added)], "removed": [sorted(emails[pk] for pk in removed), None]},
+            {
+                "added": [None, sorted(emails[pk] for pk in added)],
+                "removed": [sorted(emails[pk] for pk in removed), None],
+            },
         )
         notify_organization(channel.organization_id, "channels")
     return list(wanted.values())

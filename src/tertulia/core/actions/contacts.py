@@ -75,6 +75,12 @@ def update_handle_reach(actor: Actor, item: ContactHandle, followers_count: int)
 
 @transaction.atomic
 def remove_handle(actor: Actor, item: ContactHandle) -> None:
-    record(actor, item.organization, "contact.handle.remove", item.contact, {"handle": [f"{item.network}:{item.handle}", None]})
+    record(
+        actor,
+        item.organization,
+        "contact.handle.remove",
+        item.contact,
+        {"handle": [f"{item.network}:{item.handle}", None]},
+    )
     item.delete()
     notify_organization(item.organization_id, "contacts")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -41,7 +42,7 @@ class Actor:
     def from_request(cls, request: HttpRequest, via: str = Via.WEB, label: str = "") -> Actor:
         user = request.user if request.user.is_authenticated else None
         return cls(
-            user=user,  # type: ignore[arg-type]
+            user=user,
             via=via,
             ip_address=client_ip(request),
             user_agent=request.headers.get("User-Agent", "")[:255],
@@ -51,11 +52,9 @@ class Actor:
 
 def client_ip(request: HttpRequest) -> str | None:
     """The peer address. Proxies' X-Forwarded-For is not trusted by default (it is client-controlled)."""
-    address = request.META.get("REMOTE_ADDR") or None
-    if address is None:
+    address = str(request.META.get("REMOTE_ADDR") or "")
+    if not address:
         return None
-    import ipaddress
-
     try:
         ipaddress.ip_address(address)
     except ValueError:

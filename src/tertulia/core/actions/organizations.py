@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.text import slugify
 
@@ -46,6 +47,21 @@ class LastOwnerError(ValueError):
     """An organization must keep at least one active owner."""
 
 
+class OwnerOnly(PermissionDenied):
+    """Only an owner may make someone an owner, or change or remove an owner."""
+
+
+def _check_owner_rule(actor: Actor, member: Membership, new_role: str | None = None) -> None:
+    touches_owner = member.role == Role.OWNER or new_role == Role.OWNER
+    if not touches_owner or actor.user is None:  # system and command-line actors are trusted
+        return
+    acting = Membership.objects.filter(
+        organization_id=member.organization_id, user=actor.user, is_active=True
+    ).first()
+    if acting is None or acting.role != Role.OWNER:
+        raise OwnerOnly
+
+
 def _is_last_owner(member: Membership) -> bool:
     if member.role != Role.OWNER or not member.is_active:
         return False
@@ -55,6 +71,7 @@ def _is_last_owner(member: Membership) -> bool:
 
 @transaction.atomic
 def change_member_role(actor: Actor, member: Membership, role: str) -> Membership:
+    _check_owner_rule(actor, member, role)
     if role != Role.OWNER and _is_last_owner(member):
         raise LastOwnerError
     changes = apply_changes(member, {"role": role})
@@ -67,11 +84,23 @@ def change_member_role(actor: Actor, member: Membership, role: str) -> Membershi
 
 @transaction.atomic
 def deactivate_member(actor: Actor, member: Membership) -> Membership:
+    _check_owner_rule(actor, member)
     if _is_last_owner(member):
         raise LastOwnerError
     changes = apply_changes(member, {"is_active": False})
     if changes:
         member.save(update_fields=["is_active"])
         record(actor, member.organization, "member.deactivate", member, changes)
+        notify_organization(member.organization_id, "team")
+    return member
+
+
+@transaction.atomic
+def reactivate_member(actor: Actor, member: Membership) -> Membership:
+    _check_owner_rule(actor, member)
+    changes = apply_changes(member, {"is_active": True})
+    if changes:
+        member.save(update_fields=["is_active"])
+        record(actor, member.organization, "member.reactivate", member, changes)
         notify_organization(member.organization_id, "team")
     return member

@@ -1,9 +1,26 @@
 from __future__ import annotations
 
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from tertulia.core.models.organization import Organization
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            _("“%(value)s” is not a known time zone."), params={"value": value}, code="timezone"
+        )
+
+
+# BCP 47 language tags as social networks report them: "es", "en", "pt-BR", "zh-Hant".
+validate_language_tag = RegexValidator(
+    r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$", _("Use a language code such as es, en or pt-BR."), code="language"
+)
 
 
 class Brand(models.Model):
@@ -12,8 +29,12 @@ class Brand(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="brands")
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(_("short name"), max_length=60)
-    language = models.CharField(_("main language"), max_length=8, default="es")
-    timezone = models.CharField(_("time zone"), max_length=64, default="Europe/Madrid")
+    language = models.CharField(
+        _("main language"), max_length=16, default="es", validators=[validate_language_tag]
+    )
+    timezone = models.CharField(
+        _("time zone"), max_length=64, default="Europe/Madrid", validators=[validate_timezone]
+    )
     voice_guide = models.TextField(_("voice and tone guide"), blank=True)
     audience = models.TextField(_("audience"), blank=True)
     reach_threshold = models.PositiveIntegerField(
@@ -71,7 +92,9 @@ class Objective(models.Model):
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="objectives")
     title = models.CharField(_("objective"), max_length=200)
     kpi = models.CharField(_("KPI"), max_length=32, choices=Kpi.choices)
-    direction = models.CharField(_("direction"), max_length=16, choices=Direction.choices, default=Direction.AT_LEAST)
+    direction = models.CharField(
+        _("direction"), max_length=16, choices=Direction.choices, default=Direction.AT_LEAST
+    )
     target = models.DecimalField(_("target"), max_digits=12, decimal_places=2)
     period_start = models.DateField(_("from"))
     period_end = models.DateField(_("until"))

@@ -28,11 +28,16 @@ class Channel(models.Model):
     handle = models.CharField(_("handle"), max_length=255)
     display_name = models.CharField(_("display name"), max_length=255, blank=True)
     external_id = models.CharField(_("account id on the network"), max_length=255, blank=True)
-    status = models.CharField(_("status"), max_length=32, choices=ChannelStatus.choices, default=ChannelStatus.ACTIVE)
+    status = models.CharField(
+        _("status"), max_length=32, choices=ChannelStatus.choices, default=ChannelStatus.ACTIVE
+    )
     capabilities = models.JSONField(_("capabilities"), default=list, blank=True)
     settings = models.JSONField(_("settings"), default=dict, blank=True)
-    operators = models.ManyToManyField(  # type: ignore[var-annotated]
-        django_settings.AUTH_USER_MODEL, through="ChannelOperator", related_name="operated_channels", blank=True
+    operators = models.ManyToManyField(
+        django_settings.AUTH_USER_MODEL,
+        through="ChannelOperator",
+        related_name="operated_channels",
+        blank=True,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -54,10 +59,15 @@ class ChannelOperator(models.Model):
     """A person who may operate a channel: read its inbox, reply, publish."""
 
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="operator_grants")
-    user = models.ForeignKey(django_settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="channel_grants")
+    user = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="channel_grants"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=("channel", "user"), name="channel_operator_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.channel}"

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 class EmailUserManager(UserManager["User"]):
     """People sign in with their e-mail address; there is no separate username."""
 
-    def _create_user_object(self, email: str, password: str | None, **extra: Any) -> User:  # type: ignore[override]
+    def _create_user_object(self, email: str, password: str | None, **extra: Any) -> User:
         email = self.normalize_email(email).lower()
         user = self.model(email=email, **extra)
         user.set_password(password)
@@ -52,7 +52,7 @@ class User(AbstractUser):
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects: ClassVar[EmailUserManager] = EmailUserManager()  # type: ignore[assignment]
+    objects: ClassVar[EmailUserManager] = EmailUserManager()
 
     class Meta:
         verbose_name = _("person")

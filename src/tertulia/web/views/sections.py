@@ -89,14 +89,20 @@ def crisis(request: HttpRequest, tenant: Tenant) -> HttpResponse:
             raise PermissionDenied
         staged = selectors.stage_rehearsal(tenant, Actor.from_request(request))
         if staged:
-            messages.success(request, _("A simulated crisis is under way on the sandbox network. Watch the inbox."))
+            messages.success(
+                request, _("A simulated crisis is under way on the sandbox network. Watch the inbox.")
+            )
         else:
             messages.error(request, _("This brand has no sandbox channel to rehearse on."))
         return redirect("web:crisis")
     return render(
         request,
         "web/crisis.html",
-        {"section": "crisis", "rehearsals": selectors.rehearsals(tenant), "volume": selectors.mention_volume(tenant)},
+        {
+            "section": "crisis",
+            "rehearsals": selectors.rehearsals(tenant),
+            "volume": selectors.mention_volume(tenant),
+        },
     )
 
 
@@ -112,8 +118,10 @@ def analytics(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 @section("team")
 def team(request: HttpRequest, tenant: Tenant) -> HttpResponse:
-    members = Membership.objects.filter(organization=tenant.organization).select_related("user").order_by(
-        "-is_active", "user__email"
+    members = (
+        Membership.objects.filter(organization=tenant.organization)
+        .select_related("user")
+        .order_by("-is_active", "user__email")
     )
     grants = ChannelOperator.objects.filter(channel__organization=tenant.organization).select_related(
         "channel", "user"
@@ -148,6 +156,8 @@ def settings_page(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         if not can_edit:
             form.disable()
     audit = (
-        AuditEntry.objects.filter(organization=tenant.organization)[:50] if tenant.can(Perm.VIEW_AUDIT) else []
+        AuditEntry.objects.filter(organization=tenant.organization)[:50]
+        if tenant.can(Perm.VIEW_AUDIT)
+        else []
     )
     return render(request, "web/settings.html", {"section": "settings", "form": form, "audit": audit})

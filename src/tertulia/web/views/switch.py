@@ -11,12 +11,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from tertulia.core.models import Brand, Membership
-from tertulia.web.tenant import SESSION_BRAND, SESSION_ORG, get_tenant
+from tertulia.web.tenant import SESSION_BRAND, SESSION_ORG, get_tenant, signed_in_user
 
 
 def _back(request: HttpRequest) -> HttpResponse:
     target = request.POST.get("next") or request.headers.get("Referer") or "/"
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         target = "/"
     return redirect(target)
 
@@ -27,7 +29,9 @@ def switch_organization(request: HttpRequest) -> HttpResponse:
     raw = request.POST.get("organization", "")
     if not raw.isdigit():
         return HttpResponseBadRequest()
-    if not Membership.objects.filter(user=request.user, organization_id=int(raw), is_active=True).exists():
+    if not Membership.objects.filter(
+        user=signed_in_user(request), organization_id=int(raw), is_active=True
+    ).exists():
         return HttpResponseBadRequest()
     request.session[SESSION_ORG] = int(raw)
     request.session.pop(SESSION_BRAND, None)

@@ -1,0 +1,108 @@
+"""Channels: connected accounts on networks, owned by brands."""
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema, Status
+from ninja.pagination import paginate
+
+from tertulia.api.auth import require
+from tertulia.api.errors import ApiError
+from tertulia.api.pagination import Pagination
+from tertulia.api.schemas import (
+    MAX_ID,
+    ChannelConnectIn,
+    ChannelOut,
+    ChannelPatch,
+    ObjectId,
+    OperatorsIn,
+    OperatorsOut,
+    Text,
+)
+from tertulia.api.scopes import Scope
+from tertulia.core.actions import channels as actions
+from tertulia.core.models import Brand, Channel, ChannelStatus, Organization, User
+
+router = Router(tags=["channels"])
+
+
+def _channels(organization: Organization) -> QuerySet[Channel]:
+    return (
+        Channel.objects.filter(organization=organization)
+        .select_related("organization")
+        .prefetch_related("operator_grants")
+    )
+
+
+class ChannelFilter(Schema):
+    brand_id: int | None = Field(None, ge=1, le=MAX_ID)
+    network: Text | None = Field(None, max_length=32)
+    status: ChannelStatus | None = None
+
+
+@router.get("/channels", response=list[ChannelOut], summary="List channels")
+@paginate(Pagination)
+def list_channels(request: HttpRequest, filters: Query[ChannelFilter]) -> QuerySet[Channel]:
+    ctx = require(request, Scope.CHANNELS_READ)
+    channels = _channels(ctx.organization).order_by("brand__name", "network", "handle", "id")
+    for field in ("brand_id", "network", "status"):
+        value = getattr(filters, field)
+        if value is not None:
+            channels = channels.filter(**{field: value})
+    return channels
+
+
+@router.get("/channels/{channel_id}", response=ChannelOut, summary="One channel")
+def get_channel(request: HttpRequest, channel_id: ObjectId) -> Channel:
+    ctx = require(request, Scope.CHANNELS_READ)
+    return get_object_or_404(_channels(ctx.organization), pk=channel_id)
+
+
+@router.post(
+    "/brands/{brand_id}/channels",
+    response={201: ChannelOut},
+    summary="Connect an account that needs no sign-in flow (e.g. the sandbox network)",
+)
+def connect_channel(request: HttpRequest, brand_id: ObjectId, payload: ChannelConnectIn) -> Status[Channel]:
+    ctx = require(request, Scope.CHANNELS_WRITE)
+    brand = get_object_or_404(Brand.objects.filter(organization=ctx.organization), pk=brand_id)
+    channel = actions.connect_channel(
+        ctx.actor(request), brand, payload.network, payload.handle, payload.display_name
+    )
+    return Status(201, get_object_or_404(_channels(ctx.organization), pk=channel.pk))
+
+
+@router.patch("/channels/{channel_id}", response=ChannelOut, summary="Change a channel's status")
+def update_channel(request: HttpRequest, channel_id: ObjectId, payload: ChannelPatch) -> Channel:
+    ctx = require(request, Scope.CHANNELS_WRITE)
+    channel = get_object_or_404(_channels(ctx.organization), pk=channel_id)
+    return actions.set_channel_status(ctx.actor(request), channel, payload.status)
+
+
+@router.put(
+    "/channels/{channel_id}/operators",
+    response=OperatorsOut,
+    summary="Set who may operate a channel (replaces the whole list)",
+)
+def set_operators(request: HttpRequest, channel_id: ObjectId, payload: OperatorsIn) -> dict[str, list[int]]:
+    ctx = require(request, Scope.CHANNELS_WRITE)
+    channel = get_object_or_404(_channels(ctx.organization), pk=channel_id)
+    wanted = set(payload.user_ids)
+    # Only this organization's active members are looked up, so an error never reveals who else exists.
+    users = list(
+        User.objects.filter(
+            pk__in=wanted, memberships__organization=ctx.organization, memberships__is_active=True
+        ).distinct()
+    )
+    outsiders = sorted(wanted - {u.pk for u in users})
+    if outsiders:
+        raise ApiError(
+            422,
+            _("These user ids are not active members of the organization: %(ids)s.")
+            % {"ids": ", ".join(str(pk) for pk in outsiders)},
+            "not_a_member",
+            user_ids=outsiders,
+        )
+    operators = actions.set_channel_operators(ctx.actor(request), channel, users)
+    return {"user_ids": sorted(u.pk for u in operators)}

@@ -1,0 +1,70 @@
+"""What a token may be used for, and the role permission each scope needs.
+
+A request succeeds only if the token carries the scope *and* its owner's
+current role in the organization grants the permission behind it: a token is
+never worth more than its owner, and lowering a role or deactivating a member
+takes effect on their tokens at once.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from tertulia.core.permissions import Perm
+
+
+class Scope(StrEnum):
+    ORGANIZATION_READ = "organization:read"
+    MEMBERS_READ = "members:read"
+    MEMBERS_WRITE = "members:write"
+    BRANDS_READ = "brands:read"
+    BRANDS_WRITE = "brands:write"
+    CHANNELS_READ = "channels:read"
+    CHANNELS_WRITE = "channels:write"
+    CONTACTS_READ = "contacts:read"
+    CONTACTS_WRITE = "contacts:write"
+    AUDIT_READ = "audit:read"
+    TOKENS_READ = "tokens:read"
+    TOKENS_WRITE = "tokens:write"
+
+
+# Every member may see the organization and manage their own tokens (Perm.VIEW).
+SCOPE_PERMISSION: dict[Scope, Perm] = {
+    Scope.ORGANIZATION_READ: Perm.VIEW,
+    Scope.MEMBERS_READ: Perm.VIEW,
+    Scope.MEMBERS_WRITE: Perm.MANAGE_MEMBERS,
+    Scope.BRANDS_READ: Perm.VIEW,
+    Scope.BRANDS_WRITE: Perm.MANAGE_BRANDS,
+    Scope.CHANNELS_READ: Perm.VIEW,
+    Scope.CHANNELS_WRITE: Perm.MANAGE_CHANNELS,
+    Scope.CONTACTS_READ: Perm.VIEW_CONTACTS,
+    Scope.CONTACTS_WRITE: Perm.EDIT_CONTACTS,
+    Scope.AUDIT_READ: Perm.VIEW_AUDIT,
+    Scope.TOKENS_READ: Perm.VIEW,
+    Scope.TOKENS_WRITE: Perm.VIEW,
+}
+
+SCOPE_DESCRIPTION: dict[Scope, Promise] = {
+    Scope.ORGANIZATION_READ: _("See the organization"),
+    Scope.MEMBERS_READ: _("See the members and their roles"),
+    Scope.MEMBERS_WRITE: _("Change members' roles and deactivate members"),
+    Scope.BRANDS_READ: _("See brands, competitors and objectives"),
+    Scope.BRANDS_WRITE: _("Create and edit brands, competitors and objectives"),
+    Scope.CHANNELS_READ: _("See channels"),
+    Scope.CHANNELS_WRITE: _("Connect channels, change their status and operators"),
+    Scope.CONTACTS_READ: _("See contacts"),
+    Scope.CONTACTS_WRITE: _("Create and edit contacts and their handles"),
+    Scope.AUDIT_READ: _("Read the audit trail"),
+    Scope.TOKENS_READ: _("See your own API tokens"),
+    Scope.TOKENS_WRITE: _("Create and revoke your own API tokens"),
+}
+
+ALL_SCOPES: tuple[str, ...] = tuple(s.value for s in Scope)
+
+
+def allowed_scopes(perms: frozenset[Perm]) -> list[str]:
+    """The scopes a person with `perms` may put on a token."""
+    return [scope.value for scope, perm in SCOPE_PERMISSION.items() if perm in perms]

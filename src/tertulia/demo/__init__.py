@@ -1,0 +1,1 @@
+"""The demo organization that `tertulia demo` loads."""
