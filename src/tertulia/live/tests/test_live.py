@@ -3,10 +3,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.db import transaction
+from django.db import connections, transaction
 from django.test import AsyncClient
 
 from tertulia.core.tests.factories import make_member, make_org, make_user
@@ -15,6 +17,8 @@ from tertulia.live.events import Event
 from tertulia.live.models import LiveEvent
 from tertulia.live.publish import notify_organization
 from tertulia.live.views import event_stream
+
+T = TypeVar("T")
 
 
 def test_events_use_the_sse_wire_format():
@@ -38,6 +42,22 @@ def test_notifications_wait_for_the_commit_and_vanish_with_a_rollback(
         notify_organization(org.pk, "lost")
         raise RuntimeError
     assert not LiveEvent.objects.filter(topic="lost").exists()
+
+
+def run(scenario: Coroutine[Any, Any, T]) -> T:
+    """Run an async scenario, then close the database connections its ORM calls opened.
+
+    Async ORM calls run in asgiref's thread-sensitive executor thread; a connection left
+    open there keeps PostgreSQL from dropping the test database at the end of the run.
+    """
+
+    async def wrapped() -> T:
+        try:
+            return await scenario
+        finally:
+            await sync_to_async(connections.close_all)()
+
+    return asyncio.run(wrapped())
 
 
 async def _collect(stream, count: int, timeout: float = 10.0) -> list:
@@ -67,7 +87,7 @@ def test_database_broker_delivers_only_the_listener_organizations_events_in_orde
         await stream.aclose()
         return events
 
-    events = asyncio.run(scenario())
+    events = run(scenario())
     assert [e.topic for e in events] == ["a", "b", "c"]
     assert [e.organization_id for e in events] == [1, 2, 1]
 
@@ -85,7 +105,7 @@ def test_database_broker_resumes_after_last_event_id():
         await stream.aclose()
         return events
 
-    assert [e.topic for e in asyncio.run(scenario())] == ["missed-while-away"]
+    assert [e.topic for e in run(scenario())] == ["missed-while-away"]
 
 
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis (REDIS_URL); .ci/run provides it")
@@ -102,7 +122,7 @@ def test_redis_broker_fans_out_across_connections():
         await stream.aclose()
         return events
 
-    [event] = asyncio.run(scenario())
+    [event] = run(scenario())
     assert (event.organization_id, event.topic, event.data) == (41, "inbox", {"n": 2})
 
 
@@ -134,7 +154,7 @@ def test_stream_endpoint_needs_a_member_and_streams_their_events(monkeypatch):
         await chunks.aclose()
         return anonymous.status_code, no_org.status_code, first, received
 
-    anonymous, no_org, first, received = asyncio.run(scenario())
+    anonymous, no_org, first, received = run(scenario())
     assert anonymous == 401
     assert no_org == 401
     assert (first.decode() if isinstance(first, bytes) else first).startswith("retry:")
@@ -162,4 +182,4 @@ def test_stream_sends_keepalives_while_quiet(monkeypatch):
         await stream.aclose()
         return items
 
-    assert asyncio.run(scenario()) == ["retry: 3000\n\n", ": keepalive\n\n", ": keepalive\n\n"]
+    assert run(scenario()) == ["retry: 3000\n\n", ": keepalive\n\n", ": keepalive\n\n"]

@@ -10,6 +10,7 @@ data, not interface: it is not translated.
 from __future__ import annotations
 
 import random
+import re
 import string
 from dataclasses import dataclass
 
@@ -502,7 +503,17 @@ def fill(template: str, language: str, rng: random.Random, **extra: str) -> str:
         else:
             values[name] = rng.choice(vocab[name])
     text = template.format(**values)
+    if language == "es":
+        text = contract_articles(text)
     return text[0].upper() + text[1:] if text else text
+
+
+_SPANISH_CONTRACTIONS = re.compile(r"\b([Dd]e|[Aa]) el\b")
+
+
+def contract_articles(text: str) -> str:
+    """Spanish writes "del" and "al", never "de el" or "a el" (slots put "el ..." after "de")."""
+    return _SPANISH_CONTRACTIONS.sub(lambda m: m.group(1) + "l", text)
 
 
 def decorate(text: str, category: str, language: str, rng: random.Random, hashtag: str | None = None) -> str:

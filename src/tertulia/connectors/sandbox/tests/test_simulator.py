@@ -314,3 +314,17 @@ def test_the_pump_is_registered_with_the_ticker():
 
     assert JOBS["sandbox.pump"].func is tasks.pump_simulations
     assert JOBS["sandbox.pump"].every == 2.0
+
+
+def test_spanish_texts_use_the_contractions_del_and_al():
+    import random
+
+    from tertulia.connectors.sandbox.simulator import corpus
+
+    rng = random.Random(5)
+    texts = [corpus.community_message(c, "es", rng) for c in corpus.CATEGORIES for _ in range(300)]
+    assert not [t for t in texts if " de el " in t or " a el " in t]
+    assert (
+        corpus.contract_articles("Fui a el pueblo de el sur, a ella y de ellos")
+        == "Fui al pueblo del sur, a ella y de ellos"
+    )

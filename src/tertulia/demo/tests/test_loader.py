@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from tertulia.connectors.registry import connector_for
+from tertulia.connectors.sandbox.simulator.pump import run_due_ticks
+from tertulia.core.models import AuditEntry, Brand, Channel, Membership, Organization, Role, User
+from tertulia.demo import content
+from tertulia.demo.loader import PASSWORD_FILE, load_demo
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_password_file():
+    path = Path(settings.CONFIG.data_dir) / PASSWORD_FILE
+    path.unlink(missing_ok=True)
+    yield
+    path.unlink(missing_ok=True)
+
+
+def test_demo_builds_a_spanish_brand_with_its_team_and_sandbox_channels():
+    login = load_demo(rate_per_minute=30, seed=7)
+    org = Organization.objects.get(name=content.ORGANIZATION)
+    brand = Brand.objects.get(organization=org, name=content.MAIN_BRAND["name"])
+    assert brand.language == "es"
+    assert brand.voice_guide and brand.audience
+    assert brand.competitors.count() == len(content.COMPETITORS)
+    assert brand.objectives.count() == 5
+    roles = set(Membership.objects.filter(organization=org).values_list("role", flat=True))
+    assert {Role.OWNER, Role.COMMUNITY_MANAGER, Role.BRAND_MANAGER, Role.ANALYST, Role.CONTRIBUTOR} <= roles
+    assert Channel.objects.filter(organization=org, network="sandbox").count() == len(content.CHANNELS)
+    owner = User.objects.get(email=login.email)
+    assert owner.check_password(login.password)
+    # Only the owner can sign in; the rest of the team is illustrative.
+    assert not User.objects.get(email="lucia@example.com").has_usable_password()
+    # Built through the actions layer, so the audit trail tells the story.
+    assert AuditEntry.objects.filter(organization=org, action="channel.connect").count() == len(
+        content.CHANNELS
+    )
+
+
+def test_the_password_is_random_per_data_directory_and_kept_across_runs():
+    first = load_demo(rate_per_minute=0)
+    second = load_demo(rate_per_minute=0)
+    assert first.password == second.password
+    assert len(first.password) >= 12
+    (Path(settings.CONFIG.data_dir) / PASSWORD_FILE).unlink()
+    third = load_demo(rate_per_minute=0)
+    assert third.password != first.password
+    assert User.objects.get(email=third.email).check_password(third.password)
+
+
+def test_loading_twice_changes_nothing_but_the_traffic_rate():
+    load_demo(rate_per_minute=12)
+    counts = (
+        Organization.objects.count(),
+        Brand.objects.count(),
+        Channel.objects.count(),
+        AuditEntry.objects.count(),
+    )
+    load_demo(rate_per_minute=60)
+    assert (Organization.objects.count(), Brand.objects.count(), Channel.objects.count()) == counts[:3]
+    assert AuditEntry.objects.count() == counts[3]
+
+
+def test_simulated_traffic_reaches_the_demo_channels_through_the_connector():
+    load_demo(rate_per_minute=600, seed=11)
+    generated = run_due_ticks(timezone.now() + timedelta(minutes=2))
+    assert generated > 0
+    main = Channel.objects.get(handle=content.CHANNELS[0][1])
+    page = connector_for(main).fetch_inbound(None, limit=50)
+    assert page.items, "the brand's main channel received nothing"
+    languages = {item.language for item in page.items}
+    assert languages & {"es", "en"}
+
+
+def test_no_traffic_when_the_rate_is_zero():
+    load_demo(rate_per_minute=0)
+    assert run_due_ticks(timezone.now() + timedelta(minutes=2)) == 0
