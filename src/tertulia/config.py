@@ -13,7 +13,7 @@ import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 ENV_DATA_DIR = "TERTULIA_DATA_DIR"
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
@@ -107,11 +107,20 @@ def load_or_create_secret_key(data_dir: Path) -> str:
         fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
     except FileExistsError:
         pass
+    except OSError as exc:
+        raise ConfigError(f"cannot create {key_path} ({exc.strerror}): check the data directory") from exc
     else:
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(50))
     for _attempt in range(50):
-        key = key_path.read_text().strip()
+        try:
+            key = key_path.read_text().strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not text"
+            raise ConfigError(
+                f"cannot read the secret key {key_path} ({reason}): "
+                "fix it, or delete it to generate a new one"
+            ) from exc
         if key:
             return key
         # Another process created the file and is about to write the key.
@@ -119,8 +128,15 @@ def load_or_create_secret_key(data_dir: Path) -> str:
     raise ConfigError(f"{key_path} is empty: delete it to generate a new secret key")
 
 
+def _split(name: str, url: str) -> SplitResult:
+    try:
+        return urlsplit(url)
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket
+        raise ConfigError(f"{name} is not a valid URL ({exc})") from exc
+
+
 def validate_database_url(url: str) -> str:
-    parts = urlsplit(url)
+    parts = _split("DATABASE_URL", url)
     if parts.scheme not in {"postgres", "postgresql", "pgsql", "postgis"}:
         raise ConfigError(
             f"DATABASE_URL scheme {parts.scheme or '(none)'!r} is not supported: "
@@ -136,7 +152,7 @@ def validate_database_url(url: str) -> str:
 
 
 def validate_redis_url(url: str) -> str:
-    parts = urlsplit(url)
+    parts = _split("REDIS_URL", url)
     if parts.scheme not in {"redis", "rediss", "unix"}:
         raise ConfigError(
             f"REDIS_URL scheme {parts.scheme or '(none)'!r} is not supported: use redis://host:6379/0"

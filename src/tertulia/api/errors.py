@@ -30,7 +30,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from tertulia.api.actions import ScopeNotAllowed, TokenRefused
 from tertulia.connectors.base import ConnectorError, ContentRejected, NotSupported
 from tertulia.connectors.registry import UnknownNetwork, networks
-from tertulia.core.actions.channels import NotAMember
+from tertulia.core.actions.channels import ChannelTaken, NotAMember
 from tertulia.core.actions.organizations import LastOwnerError, OwnerOnly
 
 logger = logging.getLogger(__name__)
@@ -177,6 +177,14 @@ def install(api: NinjaAPI) -> None:
     @on(LastOwnerError)
     def last_owner(request: HttpRequest, exc: LastOwnerError) -> HttpResponse:
         return json_error(409, _("The organization must keep at least one active owner."), "last_owner")
+
+    @on(ChannelTaken)
+    def channel_taken(request: HttpRequest, exc: ChannelTaken) -> HttpResponse:
+        return json_error(
+            409,
+            _("This account is already connected to a channel. Each account can be connected only once."),
+            "channel_taken",
+        )
 
     @on(NotAMember)
     def not_a_member(request: HttpRequest, exc: NotAMember) -> HttpResponse:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 from typing import NoReturn
 
@@ -31,6 +32,14 @@ def setup_django(data_dir: str | None = None) -> None:
         fail(str(exc))
     except ImproperlyConfigured as exc:
         fail(f"configuration: {exc}")
+    except sqlite3.DatabaseError as exc:
+        # Huey opens its SQLite queue while Django starts.
+        fail(
+            f"the task queue file in the data directory is not usable ({exc}): move queue.sqlite3 away and "
+            "start again (the database holds the work; the queue only wakes it up)"
+        )
+    except OSError as exc:
+        fail(f"cannot start: {exc.strerror or exc} ({getattr(exc, 'filename', '') or 'no file'})")
 
 
 def describe_database() -> str:
@@ -80,7 +89,20 @@ def redis_problem() -> str | None:
     return None
 
 
+def queue_problem() -> str | None:
+    """None if the task queue answers (SQLite file or Redis), else what to fix."""
+    from huey.contrib.djhuey import HUEY
+
+    try:
+        HUEY.pending_count()
+    except Exception as exc:  # storage back ends raise their own error types
+        return (
+            f"the task queue does not answer: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+        )
+    return None
+
+
 def require_services() -> None:
-    problem = database_problem() or redis_problem()
+    problem = database_problem() or redis_problem() or queue_problem()
     if problem:
         fail(problem)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 from django.conf import settings
 
 from tertulia import __version__
-from tertulia.cli.bootstrap import database_problem, describe_database, redis_problem
+from tertulia.cli.bootstrap import database_problem, describe_database, queue_problem, redis_problem
 
 
 def _line(ok: bool | None, label: str, detail: str) -> None:
@@ -19,12 +21,11 @@ def run_check() -> int:
     failures = 0
     click.echo(f"Tertulia {__version__}")
     _line(True, "data dir", f"{config.data_dir} (writable)")
+    from_env = bool(os.environ.get("TERTULIA_SECRET_KEY"))
     _line(
         None,
         "secret key",
-        "from TERTULIA_SECRET_KEY"
-        if "TERTULIA_SECRET_KEY" in __import__("os").environ
-        else f"from {config.data_dir / 'secret_key'}",
+        "from TERTULIA_SECRET_KEY" if from_env else f"from {config.data_dir / 'secret_key'}",
     )
     _line(None, "debug", "on" if config.debug else "off")
     _line(None, "allowed hosts", ", ".join(config.allowed_hosts))
@@ -43,14 +44,19 @@ def run_check() -> int:
         )
         failures += pending != 0
 
-    problem = redis_problem()
+    problem = redis_problem() or queue_problem()
     failures += problem is not None
     queue = "Redis (REDIS_URL)" if config.redis_url else f"SQLite at {config.queue_path}"
     _line(problem is None, "task queue", problem or queue)
     live = "Redis pub/sub" if config.redis_url else "database polling (embedded profile)"
     _line(problem is None, "live updates", problem or live)
-    profile = "scale-out" if config.database_url and config.redis_url else "embedded"
-    if config.database_url and not config.redis_url:
+    if config.database_url and config.redis_url:
+        profile = "scale-out (PostgreSQL + Redis)"
+    elif config.database_url:
         profile = "PostgreSQL with a local queue: set REDIS_URL to run workers on several machines"
+    elif config.redis_url:
+        profile = "SQLite with Redis: set DATABASE_URL to run on several machines"
+    else:
+        profile = "embedded (SQLite)"
     _line(None, "profile", profile)
     return 1 if failures else 0

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 
 import click
 
 from tertulia.cli.bootstrap import fail
+
+logger = logging.getLogger(__name__)
 
 
 def port_problem(host: str, port: int) -> str | None:
@@ -50,13 +54,48 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float = 10.0) -> Non
         process.wait()
 
 
+class WorkerSupervisor(threading.Thread):
+    """Keeps the worker subprocess running: a crashed worker is logged and restarted.
+
+    Without this the web server would go on serving while no background work (traffic,
+    sweeps) happened, and nothing would say so. Restarts back off up to a minute.
+    """
+
+    def __init__(self, threads: int) -> None:
+        super().__init__(name="tertulia-worker-supervisor", daemon=True)
+        self.threads = threads
+        self.process = start_worker_process(threads)
+        self.stopping = threading.Event()
+        self.restarts = 0
+
+    def run(self) -> None:
+        delay = 1.0
+        while not self.stopping.wait(1.0):
+            code = self.process.poll()
+            if code is None:
+                delay = 1.0
+                continue
+            logger.error("the worker exited with code %s; restarting it in %.0f s", code, delay)
+            if self.stopping.wait(delay):
+                return
+            self.process = start_worker_process(self.threads)
+            self.restarts += 1
+            delay = min(delay * 2, 60.0)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        stop_process(self.process)
+
+
 def run_server(host: str, port: int, with_worker: bool = True, worker_threads: int = 2) -> None:
     import uvicorn
 
     problem = port_problem(host, port)
     if problem:
         fail(problem)
-    worker = start_worker_process(worker_threads) if with_worker else None
+    supervisor = WorkerSupervisor(worker_threads) if with_worker else None
+    if supervisor is not None:
+        supervisor.start()
     config = uvicorn.Config(
         "tertulia.asgi:application",
         host=host,
@@ -73,6 +112,6 @@ def run_server(host: str, port: int, with_worker: bool = True, worker_threads: i
     try:
         server.run()
     finally:
-        if worker is not None:
+        if supervisor is not None:
             with contextlib.suppress(KeyboardInterrupt):
-                stop_process(worker)
+                supervisor.stop()

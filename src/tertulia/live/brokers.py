@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from collections.abc import AsyncGenerator, Sequence
 from datetime import timedelta
@@ -17,12 +18,17 @@ from functools import cache
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
+from tertulia.core.ids import parse_id
 from tertulia.live.events import Event
 
 POLL_SECONDS = 1.0
 RETENTION = timedelta(minutes=10)
+# How long a transaction may take between taking an id and committing it.
+LATE_COMMIT_WINDOW = timedelta(seconds=10)
+LATE_COMMIT_ROWS = 1000
 
 
 class Broker(Protocol):
@@ -46,24 +52,52 @@ class DatabaseBroker:
     ) -> AsyncGenerator[Event, None]:
         from tertulia.live.models import LiveEvent
 
-        last = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
+        last = parse_id(last_event_id)
         if last is None:
             newest = await LiveEvent.objects.order_by("-id").values_list("id", flat=True).afirst()
             last = newest or 0
-        return self._poll(list(organization_ids), last)
+        # Rows already visible up to `last` count as delivered; anything that becomes visible
+        # later (new, or an older id committed late) is sent.
+        window = LiveEvent.objects.filter(
+            organization_id__in=list(organization_ids),
+            id__lte=last,
+            id__gt=last - LATE_COMMIT_ROWS,
+            created_at__gte=timezone.now() - LATE_COMMIT_WINDOW,
+        )
+        now = time.monotonic()
+        seen = {pk: now async for pk in window.values_list("id", flat=True)}
+        return self._poll(list(organization_ids), last, seen)
 
-    async def _poll(self, organization_ids: list[int], last: int) -> AsyncGenerator[Event, None]:
+    async def _poll(
+        self, organization_ids: list[int], last: int, sent: dict[int, float]
+    ) -> AsyncGenerator[Event, None]:
+        """Deliver rows after `last`, also looking back a few seconds.
+
+        Ids are handed out at insert but become visible at commit, and on PostgreSQL two
+        transactions can commit out of order: id 11 may be seen before id 10. Re-reading a
+        short window behind the newest row, and skipping ids already sent, catches the
+        late one instead of losing it.
+        """
         from tertulia.live.models import LiveEvent
 
         while True:
-            rows = LiveEvent.objects.filter(organization_id__in=list(organization_ids), id__gt=last).order_by(
-                "id"
+            now = time.monotonic()
+            since = timezone.now() - LATE_COMMIT_WINDOW
+            rows = LiveEvent.objects.filter(organization_id__in=organization_ids).filter(
+                Q(id__gt=last) | Q(created_at__gte=since, id__gt=last - LATE_COMMIT_ROWS)
             )
-            async for row in rows[:200]:
-                last = row.id
+            async for row in rows.order_by("id")[:500]:
+                if row.id in sent:
+                    continue
+                sent[row.id] = now
+                last = max(last, row.id)
                 yield Event(
                     id=str(row.id), organization_id=row.organization_id, topic=row.topic, data=row.data
                 )
+            # Forget ids older than the window: they can no longer come back.
+            horizon = now - 2 * LATE_COMMIT_WINDOW.total_seconds()
+            for event_id in [k for k, seen in sent.items() if seen < horizon]:
+                del sent[event_id]
             await asyncio.sleep(POLL_SECONDS)
 
     def prune(self) -> int:

@@ -19,7 +19,7 @@ from tertulia.core.models import (
     Objective,
 )
 
-from .conftest import Api, Tenant
+from .conftest import SYSTEM, Api, Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -152,4 +152,35 @@ def test_filters_cannot_reach_across(api: Api, tenant: Tenant, other: Tenant, ow
     assert (
         api.get(f"/audit?object_id={theirs['brand'].pk}&object_type=core.brand", owner_token).body["count"]
         == 0
+    )
+
+
+def test_another_organization_cannot_connect_an_account_already_connected(
+    api: Api, tenant: Tenant, other: Tenant, owner_token: str, other_token: str
+) -> None:
+    """The account behind a channel is one organization's: a second connection would read its DMs."""
+    from tertulia.core.actions import brands
+    from tertulia.core.models import Channel
+
+    mine = brands.create_brand(SYSTEM, tenant.org, name="Mine")
+    theirs = brands.create_brand(SYSTEM, other.org, name="Theirs")
+    first = api.post(
+        f"/brands/{mine.pk}/channels", owner_token, {"network": "sandbox", "handle": "acme_shop"}
+    )
+    assert first.status == 201
+    taken = api.post(
+        f"/brands/{theirs.pk}/channels", other_token, {"network": "sandbox", "handle": "@ACME_shop"}
+    )
+    assert taken.status == 409
+    assert taken.body["code"] == "channel_taken"
+    assert list(Channel.objects.filter(handle="acme_shop").values_list("organization_id", flat=True)) == [
+        tenant.org.pk
+    ]
+    # Within one organization too: a second brand cannot take the same account.
+    again = brands.create_brand(SYSTEM, tenant.org, name="Again")
+    assert (
+        api.post(
+            f"/brands/{again.pk}/channels", owner_token, {"network": "sandbox", "handle": "acme_shop"}
+        ).status
+        == 409
     )

@@ -42,6 +42,7 @@ from tertulia.connectors.sandbox.models import (
     SandboxPost,
 )
 from tertulia.connectors.sandbox.validation import MAX_POST_LENGTH, check_media
+from tertulia.core.ids import parse_id
 
 # A reserved top-level domain: links look real but can never leave the machine.
 DEFAULT_BASE_URL = "https://sandbox.tertulia.invalid"
@@ -234,9 +235,10 @@ class SandboxConnector(Connector):
         me = self._spend(RateBucket.READ)
         after: int | None = None
         if cursor is not None:
-            if not cursor.isdigit():
+            # "0" is the cursor of an account that has received nothing yet.
+            after = 0 if cursor.strip() == "0" else parse_id(cursor)
+            if after is None:
                 raise ConnectorError(_("This is not a sandbox cursor: %(cursor)s") % {"cursor": cursor[:40]})
-            after = int(cursor)
         found = network.inbound_for(me, after, limit)
         return InboundPage(
             items=[item_from_event(event) for event in found.events],
@@ -278,7 +280,7 @@ class SandboxConnector(Connector):
 
     def post_metrics(self, remote_ids: Sequence[str]) -> list[PostMetrics]:
         self._spend(RateBucket.READ)
-        return network.post_metrics(int(r) for r in remote_ids if r.strip().isdigit())
+        return network.post_metrics(pk for pk in map(parse_id, remote_ids) if pk is not None)
 
     def account_metrics(self) -> AccountMetrics:
         return network.account_metrics(self._spend(RateBucket.READ))

@@ -46,6 +46,7 @@ from tertulia.connectors.sandbox.validation import (
     MediaSpec,
     check_text,
 )
+from tertulia.core.ids import parse_id
 
 inbound_for = inbound.inbound_for
 
@@ -69,8 +70,9 @@ def get_account(handle: str) -> SandboxAccount:
 def resolve_account(ref: str) -> SandboxAccount:
     """An account by remote id ("42") or by handle ("@ana")."""
     ref = ref.strip()
-    if ref.isdigit():
-        account = SandboxAccount.objects.filter(pk=int(ref)).first()
+    if ref.isascii() and ref.isdigit():
+        pk = parse_id(ref)
+        account = SandboxAccount.objects.filter(pk=pk).first() if pk is not None else None
         if account is None:
             raise RemoteNotFound(_("There is no sandbox account with id %(id)s.") % {"id": ref[:30]})
         return account
@@ -141,10 +143,9 @@ def recount_followers(account_ids: Iterable[int] | None = None) -> None:
 def get_post(ref: str | int) -> SandboxPost:
     """A live (not deleted) post by remote id."""
     post = None
-    if str(ref).strip().isdigit():
-        post = (
-            SandboxPost.objects.select_related("author").filter(pk=int(ref), deleted_at__isnull=True).first()
-        )
+    pk = parse_id(ref)
+    if pk is not None:
+        post = SandboxPost.objects.select_related("author").filter(pk=pk, deleted_at__isnull=True).first()
     if post is None:
         raise RemoteNotFound(_("Sandbox post %(id)s does not exist or was deleted.") % {"id": str(ref)[:40]})
     return post
@@ -270,8 +271,9 @@ def recent_posts(author: SandboxAccount, limit: int = 10) -> QuerySet[SandboxPos
 def get_message(ref: str) -> SandboxMessage:
     message = None
     number = ref.strip().removeprefix("dm-")
-    if number.isdigit():
-        message = SandboxMessage.objects.filter(pk=int(number), deleted_at__isnull=True).first()
+    pk = parse_id(number)
+    if pk is not None:
+        message = SandboxMessage.objects.filter(pk=pk, deleted_at__isnull=True).first()
     if message is None:
         raise RemoteNotFound(_("Sandbox message %(id)s does not exist or was deleted.") % {"id": ref[:40]})
     return message

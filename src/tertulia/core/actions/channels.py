@@ -11,6 +11,10 @@ from tertulia.core.models import Brand, Channel, ChannelOperator, Membership, Us
 from tertulia.live.publish import notify_organization
 
 
+class ChannelTaken(ValueError):
+    """The account is already connected, here or in another organization."""
+
+
 class NotAMember(ValueError):
     """Only active members of the channel's organization can operate it.
 
@@ -24,6 +28,11 @@ def connect_channel(actor: Actor, brand: Brand, network: str, handle: str, displ
     """Connect an account that needs no sign-in flow (the sandbox; app-password networks later)."""
     cls = connector_class(network)
     info = cls.prepare_account(handle, display_name)
+    taken = Channel.objects.filter(network=network, handle=info.handle, organization=brand.organization)
+    if info.external_id:
+        taken = taken | Channel.objects.filter(network=network, external_id=info.external_id)
+    if taken.exists():
+        raise ChannelTaken(info.handle)
     channel = Channel(
         organization=brand.organization,
         brand=brand,

@@ -49,6 +49,13 @@ class Channel(models.Model):
             models.UniqueConstraint(
                 fields=("organization", "network", "handle"), name="channel_unique_account_per_org"
             ),
+            # One account on a network belongs to one channel in the whole instance: a second
+            # organization connecting it would read the first one's messages.
+            models.UniqueConstraint(
+                fields=("network", "external_id"),
+                condition=~models.Q(external_id=""),
+                name="channel_account_connected_once",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -81,3 +81,18 @@ def test_lists_and_booleans(tmp_path):
     assert config.debug
     assert config.allowed_hosts == ("a.example", "b.example")
     assert config.uses_postgres and config.uses_redis
+
+
+@pytest.mark.parametrize(
+    ("name", "url"), [("DATABASE_URL", "postgresql://[::1/db"), ("REDIS_URL", "redis://[::1")]
+)
+def test_malformed_urls_are_one_line_errors(tmp_path, name, url):
+    with pytest.raises(ConfigError, match=f"{name} is not a valid URL"):
+        load_config(env(tmp_path, **{name: url}))
+
+
+def test_an_unreadable_secret_key_says_how_to_recover(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "secret_key").mkdir()
+    with pytest.raises(ConfigError, match="delete it to generate a new one"):
+        load_config(env(tmp_path))

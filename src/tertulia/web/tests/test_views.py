@@ -203,3 +203,11 @@ def test_unknown_pages_are_404_in_html_and_json(org, manager):
 def test_health_check_is_public_and_tiny(client):
     response = client.get(reverse("web:healthz"))
     assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "99999999999999999999999", "-1", "0", ""])
+def test_switchers_refuse_odd_ids_with_400_not_500(org, manager, value):
+    make_brand(org)
+    client = signed_in(manager)
+    assert client.post(reverse("web:switch-organization"), {"organization": value}).status_code == 400
+    assert client.post(reverse("web:switch-brand"), {"brand": value}).status_code == 400

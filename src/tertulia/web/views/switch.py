@@ -10,6 +10,7 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from tertulia.core.ids import parse_id
 from tertulia.core.models import Brand, Membership
 from tertulia.web.tenant import SESSION_BRAND, SESSION_ORG, get_tenant, signed_in_user
 
@@ -26,14 +27,14 @@ def _back(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def switch_organization(request: HttpRequest) -> HttpResponse:
-    raw = request.POST.get("organization", "")
-    if not raw.isdigit():
+    organization_id = parse_id(request.POST.get("organization"))
+    if organization_id is None:
         return HttpResponseBadRequest()
     if not Membership.objects.filter(
-        user=signed_in_user(request), organization_id=int(raw), is_active=True
+        user=signed_in_user(request), organization_id=organization_id, is_active=True
     ).exists():
         return HttpResponseBadRequest()
-    request.session[SESSION_ORG] = int(raw)
+    request.session[SESSION_ORG] = organization_id
     request.session.pop(SESSION_BRAND, None)
     return _back(request)
 
@@ -41,13 +42,13 @@ def switch_organization(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def switch_brand(request: HttpRequest) -> HttpResponse:
-    raw = request.POST.get("brand", "")
+    brand_id = parse_id(request.POST.get("brand"))
     tenant = get_tenant(request)
-    if not raw.isdigit() or tenant.organization is None:
+    if brand_id is None or tenant.organization is None:
         return HttpResponseBadRequest()
-    if not Brand.objects.filter(pk=int(raw), organization=tenant.organization).exists():
+    if not Brand.objects.filter(pk=brand_id, organization=tenant.organization).exists():
         return HttpResponseBadRequest()
-    request.session[SESSION_BRAND] = int(raw)
+    request.session[SESSION_BRAND] = brand_id
     return _back(request)
 
 

@@ -234,3 +234,16 @@ def test_account_metrics(connector, brand, people):
     publish(connector, "uno")
     metrics = connector.account_metrics()
     assert (metrics.followers, metrics.following, metrics.posts) == (len(people), 0, 1)
+
+
+@pytest.mark.parametrize("odd", ["²", "٣", "9" * 25, "-1", "abc", ""])
+def test_odd_remote_ids_and_cursors_are_connector_errors(connector, odd):
+    from tertulia.connectors.base import ConnectorError
+
+    for call in (connector.hide, connector.delete, connector.block):
+        with pytest.raises(ConnectorError):
+            call(odd)
+    if odd:
+        with pytest.raises(ConnectorError):
+            connector.fetch_inbound(odd)
+    assert connector.post_metrics([odd]) == []
