@@ -39,3 +39,13 @@ def _english_by_default(settings: object) -> None:
     from django.utils import translation
 
     translation.activate("en")
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> object:
+    """Cached reads are keyed by ids, and ids are reused after a test's rollback."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -36,6 +36,7 @@ class Config:
     csrf_trusted_origins: tuple[str, ...]
     log_level: str
     tasks_immediate: bool
+    https: bool
 
     @property
     def uses_postgres(self) -> bool:
@@ -193,4 +194,5 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
         csrf_trusted_origins=split_list(env.get("TERTULIA_CSRF_TRUSTED_ORIGINS")),
         log_level=log_level,
         tasks_immediate=parse_bool("TERTULIA_TASKS_IMMEDIATE", env.get("TERTULIA_TASKS_IMMEDIATE")),
+        https=parse_bool("TERTULIA_HTTPS", env.get("TERTULIA_HTTPS")),
     )

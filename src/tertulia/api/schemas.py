@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
+from django.utils.translation import gettext
 from ninja import Field, Schema
 from ninja.params.functions import Path as PathParam
 from pydantic import AfterValidator, ConfigDict, StringConstraints, field_validator
@@ -27,9 +28,9 @@ LONG_TEXT = 20_000  # TextFields have no database limit; the API sets one
 
 def _storable(value: str) -> str:
     if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
+        raise ValueError(gettext("must not contain NUL characters"))
     if any("\ud800" <= ch <= "\udfff" for ch in value):
-        raise ValueError("must not contain unpaired surrogate code points")
+        raise ValueError(gettext("must not contain unpaired surrogate code points"))
     return value
 
 
@@ -40,7 +41,7 @@ def _utc(value: datetime) -> datetime:
     try:
         return value.astimezone(UTC)
     except OverflowError:
-        raise ValueError("is out of range") from None
+        raise ValueError(gettext("is out of range")) from None
 
 
 # A string any database can store verbatim; each field adds its length limits with Field().
@@ -69,7 +70,7 @@ class Patch(Input):
     @classmethod
     def _not_null(cls, value: object) -> object:
         if value is None:
-            raise ValueError("must not be null; leave the field out to keep its value")
+            raise ValueError(gettext("must not be null; leave the field out to keep its value"))
         return value
 
 
@@ -109,6 +110,21 @@ class MemberOut(Schema):
     role: Role
     is_active: bool
     created_at: datetime
+
+
+class MemberIn(Input):
+    email: Annotated[str, StringConstraints(min_length=3, max_length=254), AfterValidator(_storable)] = Field(
+        description="Their e-mail address; an account is created if they have none."
+    )
+    role: Role
+    display_name: Annotated[str, StringConstraints(max_length=150), AfterValidator(_storable)] = ""
+
+
+class MemberCreatedOut(MemberOut):
+    temporary_password: str | None = Field(
+        None,
+        description="Only for a new account: give it to the person once; it is not stored in clear.",
+    )
 
 
 class MemberPatch(Patch):
@@ -324,6 +340,22 @@ class TokenIn(Input):
     name: Text = Field(..., max_length=100, min_length=1)
     scopes: Annotated[list[ScopeText], Field(min_length=1, max_length=20)]
     expires_at: Moment | None = Field(None, description="Optional; a time without offset is read as UTC.")
+
+
+class RehearsalIn(Input):
+    topic: Annotated[str, StringConstraints(max_length=120), AfterValidator(_storable)] = Field(
+        "", description="What the surge is about; empty picks one of the simulator's crisis topics."
+    )
+    minutes: int = Field(15, ge=1, le=24 * 60, description="How long the surge lasts.")
+    multiplier: int = Field(8, ge=2, le=100, description="Times the channel's usual traffic.")
+
+
+class RehearsalOut(Schema):
+    topic: str
+    started_at: datetime
+    ends_at: datetime
+    multiplier: int
+    is_active: bool
 
 
 class Message(Schema):

@@ -29,6 +29,7 @@ class Scope(StrEnum):
     AUDIT_READ = "audit:read"
     TOKENS_READ = "tokens:read"
     TOKENS_WRITE = "tokens:write"
+    SIMULATIONS_WRITE = "simulations:write"
 
 
 # Every member may see the organization and manage their own tokens (Perm.VIEW).
@@ -45,6 +46,7 @@ SCOPE_PERMISSION: dict[Scope, Perm] = {
     Scope.AUDIT_READ: Perm.VIEW_AUDIT,
     Scope.TOKENS_READ: Perm.VIEW,
     Scope.TOKENS_WRITE: Perm.VIEW,
+    Scope.SIMULATIONS_WRITE: Perm.RUN_SIMULATIONS,
 }
 
 SCOPE_DESCRIPTION: dict[Scope, Promise] = {
@@ -60,6 +62,7 @@ SCOPE_DESCRIPTION: dict[Scope, Promise] = {
     Scope.AUDIT_READ: _("Read the audit trail"),
     Scope.TOKENS_READ: _("See your own API tokens"),
     Scope.TOKENS_WRITE: _("Create and revoke your own API tokens"),
+    Scope.SIMULATIONS_WRITE: _("Stage crisis rehearsals on the sandbox network"),
 }
 
 ALL_SCOPES: tuple[str, ...] = tuple(s.value for s in Scope)

@@ -19,7 +19,17 @@ from ninja.operation import Operation
 
 from tertulia.api import errors
 from tertulia.api.auth import TokenAuth
-from tertulia.api.routers import audit, brands, channels, contacts, me, members, organization, tokens
+from tertulia.api.routers import (
+    audit,
+    brands,
+    channels,
+    contacts,
+    me,
+    members,
+    organization,
+    rehearsals,
+    tokens,
+)
 
 DESCRIPTION = """\
 The Tertulia REST API: brands, channels, contacts, members and the audit trail of one organization.
@@ -84,7 +94,7 @@ def build_api() -> NinjaAPI:
         auth=TokenAuth(),
     )
     errors.install(instance)
-    for module in (me, organization, members, brands, channels, contacts, audit, tokens):
+    for module in (me, organization, members, brands, channels, contacts, audit, tokens, rehearsals):
         instance.add_router("", module.router)
     return instance
 

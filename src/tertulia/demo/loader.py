@@ -14,6 +14,7 @@ from django.utils import timezone
 from tertulia.core.actions import brands as brand_actions
 from tertulia.core.actions import channels as channel_actions
 from tertulia.core.actions import contacts as contact_actions
+from tertulia.core.actions.audit import record
 from tertulia.core.actions.context import Actor
 from tertulia.core.actions.organizations import add_member, create_organization
 from tertulia.core.models import Brand, Channel, Organization, User
@@ -43,6 +44,7 @@ def _demo_password(user: User) -> str:
         handle.write(password)
     user.set_password(password)
     user.save()
+    record(Actor.system("demo loader"), None, "person.password", user, {"password": ["…", "…"]})
     return password
 
 

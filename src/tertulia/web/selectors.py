@@ -3,17 +3,41 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
+from typing import TypeVar
 
-from tertulia.connectors.base import AccountMetrics, Capability, ConnectorError, InboundItem
+from django.core.cache import cache
+
+from tertulia.connectors.base import AccountMetrics, Capability, ConnectorError, InboundItem, InboundPage
 from tertulia.connectors.registry import connector_class, connector_for
-from tertulia.core.actions.context import Actor
 from tertulia.core.models import Channel, User
 from tertulia.core.permissions import may_operate_channel
 from tertulia.web.tenant import Tenant
 
 logger = logging.getLogger(__name__)
+
+
+# Every read spends the channel's budget on the network (the sandbox allows 900 reads in
+# 15 minutes), and live updates make each open page refresh every few seconds: reads are
+# shared for a few seconds between pages, people and (with Redis) processes.
+READ_CACHE_SECONDS = 5
+
+T = TypeVar("T")
+
+
+def _cached(key: str, read: Callable[[], T]) -> T:
+    found: T | None = cache.get(key)
+    if found is None:
+        found = read()
+        cache.set(key, found, READ_CACHE_SECONDS)
+    return found
+
+
+def _newest(channel: Channel, limit: int) -> InboundPage:
+    return connector_for(channel).fetch_inbound(None, limit=limit)
 
 
 def brand_channels(tenant: Tenant) -> list[Channel]:
@@ -47,7 +71,7 @@ def recent_activity(tenant: Tenant, user: User, per_channel: int = 30) -> Activi
         if not connector_class(channel.network).supports(Capability.READ_MENTIONS):
             continue
         try:
-            page = connector_for(channel).fetch_inbound(None, limit=per_channel)
+            page = _cached(f"inbound:{channel.pk}:{per_channel}", partial(_newest, channel, per_channel))
         except ConnectorError:
             logger.warning("could not read activity of channel %s", channel.pk, exc_info=True)
             unavailable.append(channel)
@@ -69,7 +93,7 @@ def channel_overview(tenant: Tenant) -> list[ChannelRow]:
         metrics = None
         if connector_class(channel.network).supports(Capability.ACCOUNT_METRICS):
             try:
-                metrics = connector_for(channel).account_metrics()
+                metrics = _cached(f"account-metrics:{channel.pk}", connector_for(channel).account_metrics)
             except ConnectorError:
                 logger.warning("no metrics for channel %s", channel.pk, exc_info=True)
         rows.append(ChannelRow(channel, metrics))
@@ -82,22 +106,3 @@ def mention_volume(tenant: Tenant) -> list[tuple[datetime, int]]:
 
     handles = [c.handle for c in brand_channels(tenant) if c.network == "sandbox"]
     return hourly_inbound_volume(handles, hours=24) if handles else []
-
-
-def rehearsals(tenant: Tenant) -> list[object]:
-    from tertulia.connectors.sandbox.simulator.control import crises_for
-
-    handles = [c.handle for c in brand_channels(tenant) if c.network == "sandbox"]
-    return list(crises_for(handles)) if handles else []
-
-
-def stage_rehearsal(tenant: Tenant, actor: Actor) -> bool:
-    from tertulia.connectors.sandbox.simulator.control import stage_crisis
-    from tertulia.core.actions.audit import record
-
-    handles = [c.handle for c in brand_channels(tenant) if c.network == "sandbox"]
-    if not handles:
-        return False
-    stage_crisis(handles)
-    record(actor, tenant.organization, "sandbox.crisis.stage", tenant.brand, {"handles": [None, handles]})
-    return True

@@ -1,6 +1,7 @@
+from django.contrib.auth.decorators import login_required
 from django.urls import path
 
-from tertulia.web.views import account, errors, sections, switch, tokens
+from tertulia.web.views import account, errors, password, sections, switch, team, tokens
 
 app_name = "web"
 
@@ -18,7 +19,10 @@ urlpatterns = [
     path("listen/", sections.listen, name="listen"),
     path("crisis/", sections.crisis, name="crisis"),
     path("analytics/", sections.analytics, name="analytics"),
-    path("team/", sections.team, name="team"),
+    path("team/", team.team, name="team"),
+    path("team/members/<int:member_id>/role/", team.change_role, name="member-role"),
+    path("team/members/<int:member_id>/active/", team.set_active, name="member-active"),
+    path("account/password/", login_required(password.ChangePasswordView.as_view()), name="password-change"),
     path("settings/", sections.settings_page, name="settings"),
     path("settings/tokens/", tokens.tokens, name="tokens"),
     path("settings/tokens/<int:token_id>/revoke/", tokens.revoke, name="token-revoke"),

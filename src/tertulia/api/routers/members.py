@@ -4,14 +4,15 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router
+from ninja import Router, Status
 from ninja.pagination import paginate
 
 from tertulia.api.auth import require
 from tertulia.api.pagination import Pagination
-from tertulia.api.schemas import MemberOut, MemberPatch, ObjectId
+from tertulia.api.schemas import MemberCreatedOut, MemberIn, MemberOut, MemberPatch, ObjectId
 from tertulia.api.scopes import Scope
 from tertulia.core.actions.organizations import change_member_role, deactivate_member, reactivate_member
+from tertulia.core.actions.people import add_person
 from tertulia.core.models import Membership, Organization
 
 router = Router(tags=["members"])
@@ -29,6 +30,28 @@ def list_members(request: HttpRequest, active: bool | None = None) -> QuerySet[M
     if active is not None:
         members = members.filter(is_active=active)
     return members
+
+
+@router.post(
+    "/members",
+    response={201: MemberCreatedOut},
+    summary="Add a person to the organization (creating their account if needed)",
+)
+def add_member(request: HttpRequest, payload: MemberIn) -> Status[dict[str, object]]:
+    ctx = require(request, Scope.MEMBERS_WRITE)
+    added = add_person(
+        ctx.actor(request), ctx.organization, payload.email, payload.role, payload.display_name
+    )
+    member = added.member
+    body = {
+        "id": member.pk,
+        "user": member.user,
+        "role": member.role,
+        "is_active": member.is_active,
+        "created_at": member.created_at,
+        "temporary_password": added.temporary_password,
+    }
+    return Status(201, body)
 
 
 @router.get("/members/{member_id}", response=MemberOut, summary="One member")

@@ -6,7 +6,7 @@ import pytest
 
 from tertulia.api.models import ApiToken
 from tertulia.connectors import registry
-from tertulia.core.models import AuditEntry, Brand, Channel, Contact, ContactHandle, Membership, Role
+from tertulia.core.models import AuditEntry, Brand, Channel, Contact, ContactHandle, Membership, Role, User
 
 from .conftest import Api, Tenant, TokenMaker
 
@@ -179,15 +179,7 @@ def test_channels(api: Api, tenant: Tenant, owner_token: str, fakenet: str) -> N
     assert response.body == {"user_ids": []}
 
 
-def _sandbox_ready() -> bool:
-    from django.db import connection
-
-    return "sandbox_sandboxaccount" in connection.introspection.table_names()
-
-
 def test_channel_on_the_sandbox_network(api: Api, tenant: Tenant, owner_token: str) -> None:
-    if not _sandbox_ready():
-        pytest.skip("the sandbox network's tables are not migrated yet")
     brand_id = api.post("/brands", owner_token, {"name": "B"}).body["id"]
     response = api.post(
         f"/brands/{brand_id}/channels", owner_token, {"network": "sandbox", "handle": "@Acme_es"}
@@ -308,3 +300,35 @@ def test_tokens_of_other_people_are_invisible(api: Api, tenant: Tenant, make_tok
     assert api.delete(f"/tokens/{their_id}", mine).status == 404
     assert all(t["id"] != their_id for t in api.get("/tokens", mine).body["items"])
     assert api.get("/me", theirs).status == 200
+
+
+def test_adding_people(api: Api, tenant: Tenant, owner_token: str, make_token: TokenMaker) -> None:
+    created = api.post("/members", owner_token, {"email": "New.Person@Example.com", "role": "analyst"})
+    assert created.status == 201, created
+    assert created.body["user"]["email"] == "new.person@example.com"
+    password = created.body["temporary_password"]
+    assert password
+    assert User.objects.get(email="new.person@example.com").check_password(password)
+    again = api.post("/members", owner_token, {"email": "new.person@example.com", "role": "analyst"})
+    assert (again.status, again.body["code"]) == (409, "already_member")
+    assert api.post("/members", owner_token, {"email": "nope", "role": "analyst"}).status == 422
+    assert api.post("/members", owner_token, {"email": "a@example.com", "role": "emperor"}).status == 422
+    admin_token = make_token(tenant.person("admin"), tenant.org, ["members:write"])
+    owner_by_admin = api.post("/members", admin_token, {"email": "boss@example.com", "role": "owner"})
+    assert owner_by_admin.status == 403
+    assert not User.objects.filter(email="boss@example.com").exists()
+
+
+def test_rehearsals(api: Api, tenant: Tenant, owner_token: str, make_token: TokenMaker) -> None:
+    brand_id = api.post("/brands", owner_token, {"name": "Ensayo"}).body["id"]
+    none_yet = api.post(f"/brands/{brand_id}/rehearsals", owner_token, {})
+    assert (none_yet.status, none_yet.body["code"]) == (422, "no_sandbox_channel")
+    api.post(f"/brands/{brand_id}/channels", owner_token, {"network": "sandbox", "handle": "ensayo_es"})
+    staged = api.post(f"/brands/{brand_id}/rehearsals", owner_token, {"topic": "retrasos", "minutes": 5})
+    assert staged.status == 201, staged
+    assert staged.body["topic"] == "retrasos" and staged.body["is_active"]
+    assert [r["topic"] for r in api.get(f"/brands/{brand_id}/rehearsals", owner_token).body] == ["retrasos"]
+    assert AuditEntry.objects.filter(action="rehearsal.stage", via="api").exists()
+    assert api.post(f"/brands/{brand_id}/rehearsals", owner_token, {"multiplier": 1000}).status == 422
+    analyst_token = make_token(tenant.person("analyst"), tenant.org, ["brands:read"])
+    assert api.post(f"/brands/{brand_id}/rehearsals", analyst_token, {}).status == 403

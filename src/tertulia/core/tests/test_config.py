@@ -96,3 +96,8 @@ def test_an_unreadable_secret_key_says_how_to_recover(tmp_path):
     (tmp_path / "data" / "secret_key").mkdir()
     with pytest.raises(ConfigError, match="delete it to generate a new one"):
         load_config(env(tmp_path))
+
+
+def test_https_is_off_unless_asked_for(tmp_path):
+    assert not load_config(env(tmp_path)).https
+    assert load_config(env(tmp_path, TERTULIA_HTTPS="true")).https

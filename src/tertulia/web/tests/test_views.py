@@ -211,3 +211,26 @@ def test_switchers_refuse_odd_ids_with_400_not_500(org, manager, value):
     client = signed_in(manager)
     assert client.post(reverse("web:switch-organization"), {"organization": value}).status_code == 400
     assert client.post(reverse("web:switch-brand"), {"brand": value}).status_code == 400
+
+
+def test_live_refreshes_share_one_network_read_for_a_few_seconds(org, manager, monkeypatch):
+    from tertulia.core.actions.channels import connect_channel
+    from tertulia.core.models import ChannelOperator
+
+    brand = make_brand(org)
+    channel = connect_channel(Actor.system(), brand, "sandbox", "shared_reads")
+    ChannelOperator.objects.create(channel=channel, user=manager)
+    calls = []
+    import tertulia.connectors.sandbox.connector as sandbox
+
+    original = sandbox.SandboxConnector.fetch_inbound
+
+    def counting(self, cursor=None, limit=100):
+        calls.append(cursor)
+        return original(self, cursor, limit)
+
+    monkeypatch.setattr(sandbox.SandboxConnector, "fetch_inbound", counting)
+    client = signed_in(manager)
+    for _ in range(5):
+        assert client.get(reverse("web:inbox-activity")).status_code == 200
+    assert len(calls) == 1

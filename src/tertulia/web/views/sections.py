@@ -16,7 +16,8 @@ from django.views.decorators.http import require_http_methods
 
 from tertulia.core.actions.brands import update_brand
 from tertulia.core.actions.context import Actor
-from tertulia.core.models import AuditEntry, Channel, ChannelOperator, Membership
+from tertulia.core.actions.rehearsals import NoSandboxChannel, rehearsals_for, stage_rehearsal
+from tertulia.core.models import AuditEntry
 from tertulia.core.permissions import Perm
 from tertulia.web import selectors
 from tertulia.web.forms import BrandProfileForm
@@ -85,22 +86,23 @@ def listen(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def crisis(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     if request.method == "POST":
-        if not tenant.can(Perm.RUN_SIMULATIONS):
+        if not tenant.can(Perm.RUN_SIMULATIONS) or tenant.brand is None:
             raise PermissionDenied
-        staged = selectors.stage_rehearsal(tenant, Actor.from_request(request))
-        if staged:
+        try:
+            stage_rehearsal(Actor.from_request(request), tenant.brand)
+        except NoSandboxChannel:
+            messages.error(request, _("This brand has no sandbox channel to rehearse on."))
+        else:
             messages.success(
                 request, _("A simulated crisis is under way on the sandbox network. Watch the inbox.")
             )
-        else:
-            messages.error(request, _("This brand has no sandbox channel to rehearse on."))
         return redirect("web:crisis")
     return render(
         request,
         "web/crisis.html",
         {
             "section": "crisis",
-            "rehearsals": selectors.rehearsals(tenant),
+            "rehearsals": rehearsals_for(tenant.brand) if tenant.brand else [],
             "volume": selectors.mention_volume(tenant),
         },
     )
@@ -114,26 +116,6 @@ def analytics(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         "web/analytics.html",
         {"section": "analytics", "objectives": objectives, "channels": selectors.channel_overview(tenant)},
     )
-
-
-@section("team")
-def team(request: HttpRequest, tenant: Tenant) -> HttpResponse:
-    members = (
-        Membership.objects.filter(organization=tenant.organization)
-        .select_related("user")
-        .order_by("-is_active", "user__email")
-    )
-    grants = ChannelOperator.objects.filter(channel__organization=tenant.organization).select_related(
-        "channel", "user"
-    )
-    operators: dict[int, list[str]] = {}
-    for grant in grants:
-        operators.setdefault(grant.channel_id, []).append(str(grant.user))
-    channels = [
-        (channel, operators.get(channel.pk, []))
-        for channel in Channel.objects.filter(organization=tenant.organization).select_related("brand")
-    ]
-    return render(request, "web/team.html", {"section": "team", "members": members, "channels": channels})
 
 
 @section("settings")

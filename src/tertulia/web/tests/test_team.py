@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from tertulia.core.models import AuditEntry, Membership, Role, User
+from tertulia.core.tests.factories import make_member, make_org, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_an_admin_adds_a_person_who_can_then_sign_in_and_change_the_password():
+    org = make_org()
+    admin = make_member(org, Role.ADMIN)
+    response = signed_in(admin).post(
+        reverse("web:team"), {"email": "nuevo@example.com", "display_name": "Nuevo", "role": "analyst"}
+    )
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    found = re.search(r'<code id="temporary-password">([^<]+)</code>', response.content.decode())
+    assert found is not None
+    temporary = found.group(1)
+    person = Client()
+    assert (
+        person.post(
+            reverse("web:login"), {"username": "nuevo@example.com", "password": temporary}
+        ).status_code
+        == 302
+    )
+    changed = person.post(
+        reverse("web:password-change"),
+        {
+            "old_password": temporary,
+            "new_password1": "una clave bastante larga",
+            "new_password2": "una clave bastante larga",
+        },
+    )
+    assert changed.status_code == 302
+    assert User.objects.get(email="nuevo@example.com").check_password("una clave bastante larga")
+    assert AuditEntry.objects.filter(action="person.password").exists()
+    assert temporary not in signed_in(admin).get(reverse("web:team")).content.decode()
+
+
+def test_only_member_managers_change_people():
+    org = make_org()
+    manager = make_member(org, Role.BRAND_MANAGER)
+    target = Membership.objects.get(user=make_member(org, Role.ANALYST))
+    client = signed_in(manager)
+    page = client.get(reverse("web:team")).content.decode()
+    assert 'id="add-person-form"' not in page
+    assert client.post(reverse("web:team"), {"email": "x@example.com", "role": "analyst"}).status_code == 403
+    assert client.post(reverse("web:member-role", args=[target.pk]), {"role": "admin"}).status_code == 403
+    assert client.post(reverse("web:member-active", args=[target.pk])).status_code == 403
+    target.refresh_from_db()
+    assert (target.role, target.is_active) == (Role.ANALYST, True)
+
+
+def test_roles_and_access_change_and_the_last_owner_stays():
+    owner = make_user()
+    org = make_org(owner=owner)
+    admin = make_member(org, Role.ADMIN)
+    target = Membership.objects.get(user=make_member(org, Role.ANALYST))
+    client = signed_in(admin)
+    client.post(reverse("web:member-role", args=[target.pk]), {"role": "community_manager"})
+    client.post(reverse("web:member-active", args=[target.pk]))
+    target.refresh_from_db()
+    assert (target.role, target.is_active) == (Role.COMMUNITY_MANAGER, False)
+    client.post(reverse("web:member-active", args=[target.pk]), {"active": "1"})
+    target.refresh_from_db()
+    assert target.is_active
+    # An admin cannot touch the owner; the owner cannot leave the organization ownerless.
+    owner_member = Membership.objects.get(user=owner)
+    response = client.post(
+        reverse("web:member-role", args=[owner_member.pk]), {"role": "analyst"}, follow=True
+    )
+    assert "Only an owner" in response.content.decode()
+    response = signed_in(owner).post(
+        reverse("web:member-role", args=[owner_member.pk]), {"role": "admin"}, follow=True
+    )
+    assert "at least one active owner" in response.content.decode()
+    owner_member.refresh_from_db()
+    assert owner_member.role == Role.OWNER
+
+
+def test_members_of_another_organization_are_out_of_reach():
+    org, other = make_org(), make_org()
+    admin = make_member(org, Role.ADMIN)
+    stranger = Membership.objects.get(user=make_member(other, Role.ANALYST))
+    client = signed_in(admin)
+    assert client.post(reverse("web:member-role", args=[stranger.pk]), {"role": "admin"}).status_code == 404
+    assert client.post(reverse("web:member-active", args=[stranger.pk])).status_code == 404
+
+
+def test_adding_someone_twice_or_with_a_bad_address_is_a_form_error():
+    org = make_org()
+    admin = make_member(org, Role.ADMIN)
+    existing = make_member(org, Role.ANALYST)
+    client = signed_in(admin)
+    twice = client.post(reverse("web:team"), {"email": existing.email, "role": "analyst"})
+    assert twice.status_code == 400
+    assert "already a member" in twice.content.decode()
+    assert client.post(reverse("web:team"), {"email": "<script>", "role": "analyst"}).status_code == 400
