@@ -24,7 +24,9 @@ import time
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--messages", type=int, default=3000, help="messages to generate")
     parser.add_argument("--pages", type=int, default=200, help="inbound pages to read")
     args = parser.parse_args()
@@ -68,7 +70,9 @@ def main() -> None:
     def p(values: list[float], q: float) -> float:
         return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {vendor}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {vendor}"
+    )
     print(f"community setup (accounts + the blogger's 10,000 followers): {setup_s:.2f} s")
     print(f"generated {generated} messages in {write_s:.2f} s: {generated / write_s:.0f} messages/s")
     print(f"fetch newest 50 (of {generated}): p50 {p(newest_ms, 50):.2f} ms, p95 {p(newest_ms, 95):.2f} ms")
@@ -76,7 +80,9 @@ def main() -> None:
     # The connector's read budget (900 per 15 minutes) applies to real use, not here: each
     # fetch spends one read, so more pages than the budget would measure the limiter.
     if args.pages * 2 > 900:
-        print("note: more than 900 reads; later reads measured the rate limiter's refusal path", file=sys.stderr)
+        print(
+            "note: more than 900 reads; later reads measured the rate limiter's refusal path", file=sys.stderr
+        )
 
 
 if __name__ == "__main__":

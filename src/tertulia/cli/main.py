@@ -16,7 +16,7 @@ DEFAULT_PORT = 8000
 
 data_dir_option = click.option(
     "--data-dir",
-    type=click.Path(file_okay=False),
+    type=str,  # checked by config.prepare_data_dir, which says what to fix in one line
     envvar="TERTULIA_DATA_DIR",
     help=(
         "Folder for the database, queue and secret key "

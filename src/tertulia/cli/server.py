@@ -87,6 +87,10 @@ class WorkerSupervisor(threading.Thread):
         stop_process(self.process)
 
 
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def run_server(host: str, port: int, with_worker: bool = True, worker_threads: int = 2) -> None:
     import uvicorn
 
@@ -109,8 +113,13 @@ def run_server(host: str, port: int, with_worker: bool = True, worker_threads: i
     click.echo(
         f"Tertulia is running at http://{'[' + host + ']' if ':' in host else host}:{port}/  (Ctrl+C to stop)"
     )
+    # uvicorn stops gracefully on SIGINT/SIGTERM and then re-raises the signal with the handler
+    # it found: make that a clean exit, so the worker below is still stopped and the exit code is 0.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     try:
         server.run()
+    except KeyboardInterrupt:
+        pass  # Ctrl+C: the server has already stopped gracefully
     finally:
         if supervisor is not None:
             with contextlib.suppress(KeyboardInterrupt):

@@ -134,7 +134,7 @@ class RedisBroker:
         try:
             await pubsub.subscribe(*[redis_channel(pk) for pk in organization_ids])
         except BaseException:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
             await client.aclose()
             raise
         return self._receive(client, pubsub)

@@ -31,6 +31,8 @@ def run_worker(threads: int = 4, parent_pid: int | None = None) -> None:
 
     # Task modules register Huey tasks and ticker jobs on import.
     autodiscover_modules("tasks")
+    import tertulia.tasks.diagnostics  # noqa: F401  (not an app, so autodiscovery misses it)
+
     if parent_pid:
         watch_parent(parent_pid)
     ticker = Ticker()

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings as django_settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from tertulia.core.models.brand import Brand
+
+if TYPE_CHECKING:
+    from tertulia.core.models.user import User
 from tertulia.core.models.organization import Organization
 
 
@@ -33,7 +38,7 @@ class Channel(models.Model):
     )
     capabilities = models.JSONField(_("capabilities"), default=list, blank=True)
     settings = models.JSONField(_("settings"), default=dict, blank=True)
-    operators = models.ManyToManyField(
+    operators: models.ManyToManyField[User, ChannelOperator] = models.ManyToManyField(
         django_settings.AUTH_USER_MODEL,
         through="ChannelOperator",
         related_name="operated_channels",
