@@ -8,14 +8,9 @@ from django.urls import reverse
 
 from tertulia.core.models import AuditEntry, Membership, Role, User
 from tertulia.core.tests.factories import make_member, make_org, make_user
+from tertulia.web.tests.helpers import signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_an_admin_adds_a_person_who_can_then_sign_in_and_change_the_password():

@@ -9,14 +9,9 @@ from django.urls import reverse
 from tertulia.api.models import ApiToken
 from tertulia.core.models import AuditEntry, Role
 from tertulia.core.tests.factories import make_member, make_org
+from tertulia.web.tests.helpers import signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_a_new_token_is_shown_once_and_works_against_the_api():

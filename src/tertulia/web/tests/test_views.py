@@ -8,6 +8,7 @@ from tertulia.core.actions import brands
 from tertulia.core.actions.context import Actor
 from tertulia.core.models import AuditEntry, Role
 from tertulia.core.tests.factories import PASSWORD, make_brand, make_member, make_org, make_user
+from tertulia.web.tests.helpers import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -23,12 +24,6 @@ def org():
 @pytest.fixture
 def manager(org):
     return make_member(org, Role.BRAND_MANAGER)
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.mark.parametrize("section", SECTIONS)
