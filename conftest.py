@@ -1,18 +1,12 @@
-"""Test-wide setup, loaded before Django is configured.
+"""Test-wide fixtures.
 
-Tests get a throwaway data directory and run Huey tasks immediately unless a
-test starts a real worker itself. DATABASE_URL and REDIS_URL pass through, so
-the same suite runs on the embedded profile and on PostgreSQL + Redis.
+The test environment itself (a throwaway data directory, tasks run inline) is set
+earlier, by `tertulia.pytest_plugin`, before Django reads its settings.
 """
 
 from __future__ import annotations
 
-import os
 import socket
-import tempfile
-
-os.environ.setdefault("TERTULIA_DATA_DIR", tempfile.mkdtemp(prefix="tertulia-test-"))
-os.environ.setdefault("TERTULIA_TASKS_IMMEDIATE", "true")
 
 import pytest
 

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "tertulia.core",
     "tertulia.live",
+    "tertulia.vault",
     "tertulia.connectors",
     "tertulia.connectors.sandbox",
     "tertulia.api",

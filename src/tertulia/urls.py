@@ -1,11 +1,13 @@
 from django.urls import include, path
 
 from tertulia.api.urls import api
+from tertulia.connectors import views as connector_views
 from tertulia.live import views as live_views
 
 urlpatterns = [
     path("api/v1/", api.urls),
     path("live/stream", live_views.stream, name="live-stream"),
+    path("hooks/<slug:network>/", connector_views.receive, name="webhook"),
     path("", include("tertulia.web.urls")),
 ]
 

@@ -153,6 +153,39 @@ def check(data_dir: str | None) -> None:
     sys.exit(run_check())
 
 
+@cli.group()
+def vault() -> None:
+    """The credential vault: where channel tokens are kept, encrypted."""
+
+
+@vault.command("status")
+@data_dir_option
+def vault_status(data_dir: str | None) -> None:
+    """Which master keys exist and how many credentials each one wraps."""
+    setup_django(data_dir)
+    require_services()
+    from tertulia.cli.vault import print_status
+
+    print_status()
+
+
+@vault.command("rotate")
+@data_dir_option
+@click.option(
+    "--new-key/--no-new-key",
+    default=True,
+    show_default=True,
+    help="Generate a new master key first (file keyring); with TERTULIA_VAULT_KEYS, add it there yourself.",
+)
+def vault_rotate(data_dir: str | None, new_key: bool) -> None:
+    """Re-wrap every credential's data key with the current (or a new) master key."""
+    setup_django(data_dir)
+    require_services()
+    from tertulia.cli.vault import rotate_keys
+
+    rotate_keys(new_key)
+
+
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @data_dir_option
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)

@@ -204,6 +204,43 @@ class RateLimitState:
     resets_at: datetime
 
 
+@dataclass(frozen=True)
+class WebhookEvent:
+    """One event a network pushed to us, as parsed from a verified webhook request."""
+
+    event_id: str  # the network's id for the event: a replay or a duplicate is stored once
+    kind: str  # the network's own event type; unknown kinds are kept and ignored
+    account_id: str  # external id of the connected account it concerns ("" if the payload does not say)
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WebhookReply:
+    """A response the network expects from us (a CRC or subscription handshake)."""
+
+    status: int
+    content_type: str
+    body: str
+
+
+@dataclass(frozen=True)
+class OAuthClient:
+    """Tertulia's registration with a network (client id and secret), kept in the vault."""
+
+    client_id: str
+    client_secret: str = ""
+    base_url: str = ""  # the network's address, for self-hosted networks (Mastodon) and tests
+
+
+@dataclass(frozen=True)
+class ConnectedAccount:
+    """What a completed sign-in flow yields: the account and the credentials to store in the vault."""
+
+    info: AccountInfo
+    credentials: Mapping[str, str]
+    expires_at: datetime | None = None
+
+
 # ---------------------------------------------------------------- interface
 
 
@@ -216,6 +253,8 @@ class Connector:
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     # Longest text a post may carry, in the network's own unit of counting.
     max_text_length: ClassVar[int] = 0
+    # Webhook event kinds the ingestion pipeline uses; others are stored and ignored.
+    webhook_kinds: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, account: ChannelAccount) -> None:
         self.account = account
@@ -280,6 +319,40 @@ class Connector:
 
     def account_metrics(self) -> AccountMetrics:
         raise self._unsupported(_lazy("account metrics"))
+
+    # -- webhooks (class level: an event arrives before we know its channel)
+    @classmethod
+    def webhook_challenge(cls, query: Mapping[str, str], secret: str) -> WebhookReply | None:
+        """Answer a network's verification request (X's CRC, Meta's hub.challenge), else None."""
+        return None
+
+    @classmethod
+    def verify_webhook(cls, headers: Mapping[str, str], body: bytes, secret: str) -> bool:
+        """True only if the request is signed by the network (compare in constant time)."""
+        return False
+
+    @classmethod
+    def parse_webhook(cls, body: bytes) -> list[WebhookEvent]:
+        """The events in a verified body. Raise ValueError if it is malformed."""
+        raise NotSupported(_("%(network)s does not send webhooks.") % {"network": cls.display_name})
+
+    # -- sign-in flows (class level)
+    @classmethod
+    def authorization_url(cls, client: OAuthClient, redirect_uri: str, state: str, code_verifier: str) -> str:
+        """Where to send the person to authorize Tertulia (OAuth 2.0 with PKCE, S256)."""
+        raise NotSupported(_("%(network)s has no sign-in flow here.") % {"network": cls.display_name})
+
+    @classmethod
+    def complete_authorization(
+        cls, client: OAuthClient, redirect_uri: str, code: str, code_verifier: str
+    ) -> ConnectedAccount:
+        """Exchange the authorization code for credentials and find out whose account it is."""
+        raise NotSupported(_("%(network)s has no sign-in flow here.") % {"network": cls.display_name})
+
+    @classmethod
+    def connect_with_password(cls, handle: str, password: str, base_url: str = "") -> ConnectedAccount:
+        """Sign in with an app password (Bluesky) or similar; the password itself is never stored."""
+        raise NotSupported(_("%(network)s does not take app passwords.") % {"network": cls.display_name})
 
     # -- connecting (class level: there is no account yet)
     @classmethod

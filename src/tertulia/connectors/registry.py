@@ -6,6 +6,8 @@ the network is used.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from django.utils.module_loading import import_string
@@ -37,7 +39,25 @@ def connector_class(network: str) -> type[Connector]:
     return cls
 
 
+@contextmanager
+def open_connector(channel: Channel) -> Iterator[Connector]:
+    """A connector acting as the channel's account, its secrets decrypted only inside the block."""
+    from tertulia.vault.actions import unlocked
+
+    cls = connector_class(channel.network)
+    with unlocked(channel) as secrets:
+        yield cls(
+            ChannelAccount(
+                handle=channel.handle,
+                external_id=channel.external_id,
+                credentials=secrets,
+                settings=channel.settings,
+            )
+        )
+
+
 def connector_for(channel: Channel) -> Connector:
+    """A connector for a channel that needs no secrets (the sandbox); others use `open_connector`."""
     cls = connector_class(channel.network)
     return cls(
         ChannelAccount(handle=channel.handle, external_id=channel.external_id, settings=channel.settings)

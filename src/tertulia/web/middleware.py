@@ -60,7 +60,7 @@ class CurrentTenantMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path.startswith(("/static/", "/api/", "/live/")):
+        if request.path.startswith(("/static/", "/api/", "/live/", "/hooks/")):
             return self.get_response(request)
         resolve_tenant(request)
         return self.get_response(request)

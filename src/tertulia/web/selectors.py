@@ -12,7 +12,7 @@ from typing import TypeVar
 from django.core.cache import cache
 
 from tertulia.connectors.base import AccountMetrics, Capability, ConnectorError, InboundItem, InboundPage
-from tertulia.connectors.registry import connector_class, connector_for
+from tertulia.connectors.registry import connector_class, open_connector
 from tertulia.core.models import Channel, User
 from tertulia.core.permissions import may_operate_channel
 from tertulia.web.tenant import Tenant
@@ -37,7 +37,13 @@ def _cached(key: str, read: Callable[[], T]) -> T:
 
 
 def _newest(channel: Channel, limit: int) -> InboundPage:
-    return connector_for(channel).fetch_inbound(None, limit=limit)
+    with open_connector(channel) as connector:
+        return connector.fetch_inbound(None, limit=limit)
+
+
+def _account_metrics(channel: Channel) -> AccountMetrics:
+    with open_connector(channel) as connector:
+        return connector.account_metrics()
 
 
 def brand_channels(tenant: Tenant) -> list[Channel]:
@@ -93,7 +99,7 @@ def channel_overview(tenant: Tenant) -> list[ChannelRow]:
         metrics = None
         if connector_class(channel.network).supports(Capability.ACCOUNT_METRICS):
             try:
-                metrics = _cached(f"account-metrics:{channel.pk}", connector_for(channel).account_metrics)
+                metrics = _cached(f"account-metrics:{channel.pk}", partial(_account_metrics, channel))
             except ConnectorError:
                 logger.warning("no metrics for channel %s", channel.pk, exc_info=True)
         rows.append(ChannelRow(channel, metrics))

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class RateWindow(models.Model):
+    """How much of a network's budget one account has used in the current window.
+
+    One row per (network, account, bucket). Every worker on every machine spends from
+    the same row, in a transaction, so together they never exceed the network's limit.
+    """
+
+    network = models.CharField(max_length=32)
+    account = models.CharField(max_length=255)
+    bucket = models.CharField(max_length=128)
+    limit = models.PositiveIntegerField(default=0)  # 0: not known yet
+    used = models.PositiveIntegerField(default=0)
+    resets_at = models.DateTimeField(null=True, blank=True)
+    blocked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("rate-limit window")
+        verbose_name_plural = _("rate-limit windows")
+        constraints = [
+            models.UniqueConstraint(fields=("network", "account", "bucket"), name="rate_window_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network}:{self.account}:{self.bucket} {self.used}/{self.limit}"
+
+
+class EventStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    READY = "ready", _("Ready for ingestion")
+    IGNORED = "ignored", _("Ignored (unknown kind)")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class InboundEvent(models.Model):
+    """A verified webhook event, stored before the network is told we have it.
+
+    Unique per (network, event id), so a redelivery or a replay is stored once.
+    """
+
+    network = models.CharField(max_length=32)
+    event_id = models.CharField(max_length=255)
+    kind = models.CharField(max_length=128)
+    account_id = models.CharField(max_length=255, blank=True)
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=16, choices=EventStatus.choices, default=EventStatus.RECEIVED)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("inbound event")
+        verbose_name_plural = _("inbound events")
+        constraints = [models.UniqueConstraint(fields=("network", "event_id"), name="inbound_event_once")]
+        indexes = [models.Index(fields=("status", "received_at"), name="inbound_event_todo")]
+
+    def __str__(self) -> str:
+        return f"{self.network}:{self.kind}:{self.event_id}"

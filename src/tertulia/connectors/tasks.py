@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from huey.contrib.djhuey import db_task
+
+from tertulia.connectors import webhooks
+from tertulia.tasks.ticker import every
+
+
+@db_task()
+def classify_events(ids: list[int]) -> int:
+    return webhooks.classify(ids)
+
+
+@every(60.0, name="connectors.webhook_sweep")
+def sweep_webhook_events() -> None:
+    webhooks.sweep()

@@ -1,0 +1,159 @@
+"""Storing, using and rotating channel credentials."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from tertulia.connectors.base import OAuthClient
+from tertulia.core.actions.audit import record
+from tertulia.core.actions.context import Actor
+from tertulia.core.models import Channel
+from tertulia.vault.crypto import Sealed, rewrap, seal, unseal
+from tertulia.vault.keys import load_keyring
+from tertulia.vault.models import Credential, NetworkApp
+
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def _aad(channel_id: int) -> bytes:
+    return f"tertulia:channel:{channel_id}".encode()
+
+
+def _sealed(credential: Credential) -> Sealed:
+    return Sealed(
+        credential.key_id,
+        bytes(credential.wrapped_key),
+        bytes(credential.nonce),
+        bytes(credential.ciphertext),
+    )
+
+
+@transaction.atomic
+def store_credentials(
+    actor: Actor, channel: Channel, secrets: Mapping[str, str], expires_at: datetime | None = None
+) -> Credential:
+    """Seal and keep a channel's secrets, replacing any it had. The audit trail names the fields only."""
+    sealed = seal(json.dumps(dict(secrets)).encode(), _aad(channel.pk), load_keyring())
+    credential, created = Credential.objects.update_or_create(
+        channel=channel,
+        defaults={
+            "organization_id": channel.organization_id,
+            "key_id": sealed.key_id,
+            "wrapped_key": sealed.wrapped_key,
+            "nonce": sealed.nonce,
+            "ciphertext": sealed.ciphertext,
+            "expires_at": expires_at,
+        },
+    )
+    record(
+        actor,
+        channel.organization,
+        "credential.store" if created else "credential.replace",
+        channel,
+        {"fields": [None, sorted(secrets)], "expires_at": [None, expires_at]},
+    )
+    return credential
+
+
+@transaction.atomic
+def remove_credentials(actor: Actor, channel: Channel) -> bool:
+    deleted, _ = Credential.objects.filter(channel=channel).delete()
+    if deleted:
+        record(actor, channel.organization, "credential.remove", channel, {"fields": ["…", None]})
+    return bool(deleted)
+
+
+@contextmanager
+def unlocked(channel: Channel) -> Iterator[dict[str, str]]:
+    """The channel's secrets in clear, for the length of one connector call; {} if it has none."""
+    credential = Credential.objects.filter(channel=channel).first()
+    if credential is None:
+        yield {}
+        return
+    secrets: dict[str, str] = json.loads(unseal(_sealed(credential), _aad(channel.pk), load_keyring()))
+    now = timezone.now()
+    if credential.last_used_at is None or now - credential.last_used_at > LAST_USED_RESOLUTION:
+        Credential.objects.filter(pk=credential.pk).update(last_used_at=now)
+    try:
+        yield secrets
+    finally:
+        secrets.clear()  # drop the clear copy as soon as the call is over
+
+
+def rotate() -> int:
+    """Re-wrap every data key with the current master key; returns how many changed."""
+    keyring = load_keyring()
+    changed = 0
+    for pk in Credential.objects.exclude(key_id=keyring.current_id).values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            credential = Credential.objects.select_for_update().get(pk=pk)
+            if credential.key_id == keyring.current_id:
+                continue
+            fresh = rewrap(_sealed(credential), _aad(credential.channel_id), keyring)
+            Credential.objects.filter(pk=pk).update(key_id=fresh.key_id, wrapped_key=fresh.wrapped_key)
+            changed += 1
+    for pk in NetworkApp.objects.exclude(key_id=keyring.current_id).values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            app = NetworkApp.objects.select_for_update().get(pk=pk)
+            sealed = Sealed(app.key_id, bytes(app.wrapped_key), bytes(app.nonce), bytes(app.ciphertext))
+            fresh = rewrap(sealed, _app_aad(app.network, app.base_url), keyring)
+            NetworkApp.objects.filter(pk=pk).update(key_id=fresh.key_id, wrapped_key=fresh.wrapped_key)
+            changed += 1
+    return changed
+
+
+def _app_aad(network: str, base_url: str) -> bytes:
+    return f"tertulia:app:{network}:{base_url}".encode()
+
+
+@transaction.atomic
+def register_app(
+    actor: Actor, network: str, client_id: str, secrets: Mapping[str, str], base_url: str = ""
+) -> NetworkApp:
+    """Keep an app registration; `secrets` may hold "client_secret" and "webhook_secret"."""
+    sealed = seal(json.dumps(dict(secrets)).encode(), _app_aad(network, base_url), load_keyring())
+    app, created = NetworkApp.objects.update_or_create(
+        network=network,
+        base_url=base_url,
+        defaults={
+            "client_id": client_id,
+            "key_id": sealed.key_id,
+            "wrapped_key": sealed.wrapped_key,
+            "nonce": sealed.nonce,
+            "ciphertext": sealed.ciphertext,
+        },
+    )
+    record(
+        actor,
+        None,
+        "network_app.register" if created else "network_app.update",
+        app,
+        {"network": [None, network], "base_url": [None, base_url], "fields": [None, sorted(secrets)]},
+    )
+    return app
+
+
+@contextmanager
+def app_client(network: str, base_url: str = "") -> Iterator[tuple[OAuthClient, dict[str, str]] | None]:
+    """The app registration in clear for one call: (client, all its secrets), or None if there is none."""
+    app = NetworkApp.objects.filter(network=network, base_url=base_url).first()
+    if app is None:
+        yield None
+        return
+    sealed = Sealed(app.key_id, bytes(app.wrapped_key), bytes(app.nonce), bytes(app.ciphertext))
+    secrets: dict[str, str] = json.loads(unseal(sealed, _app_aad(network, base_url), load_keyring()))
+    try:
+        yield (
+            OAuthClient(
+                client_id=app.client_id, client_secret=secrets.get("client_secret", ""), base_url=base_url
+            ),
+            secrets,
+        )
+    finally:
+        secrets.clear()
