@@ -4,49 +4,76 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='InboundEvent',
+            name="InboundEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('network', models.CharField(max_length=32)),
-                ('event_id', models.CharField(max_length=255)),
-                ('kind', models.CharField(max_length=128)),
-                ('account_id', models.CharField(blank=True, max_length=255)),
-                ('payload', models.JSONField(default=dict)),
-                ('status', models.CharField(choices=[('received', 'Received'), ('ready', 'Ready for ingestion'), ('ignored', 'Ignored (unknown kind)'), ('done', 'Done'), ('failed', 'Failed')], default='received', max_length=16)),
-                ('received_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('processed_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("network", models.CharField(max_length=32)),
+                ("event_id", models.CharField(max_length=255)),
+                ("kind", models.CharField(max_length=128)),
+                ("account_id", models.CharField(blank=True, max_length=255)),
+                ("payload", models.JSONField(default=dict)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("received", "Received"),
+                            ("ready", "Ready for ingestion"),
+                            ("ignored", "Ignored (unknown kind)"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="received",
+                        max_length=16,
+                    ),
+                ),
+                ("received_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("processed_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'verbose_name': 'inbound event',
-                'verbose_name_plural': 'inbound events',
-                'indexes': [models.Index(fields=['status', 'received_at'], name='inbound_event_todo')],
-                'constraints': [models.UniqueConstraint(fields=('network', 'event_id'), name='inbound_event_once')],
+                "verbose_name": "inbound event",
+                "verbose_name_plural": "inbound events",
+                "indexes": [models.Index(fields=["status", "received_at"], name="inbound_event_todo")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("network", "event_id"), name="inbound_event_once")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='RateWindow',
+            name="RateWindow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('network', models.CharField(max_length=32)),
-                ('account', models.CharField(max_length=255)),
-                ('bucket', models.CharField(max_length=128)),
-                ('limit', models.PositiveIntegerField(default=0)),
-                ('used', models.PositiveIntegerField(default=0)),
-                ('resets_at', models.DateTimeField(blank=True, null=True)),
-                ('blocked_until', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("network", models.CharField(max_length=32)),
+                ("account", models.CharField(max_length=255)),
+                ("bucket", models.CharField(max_length=128)),
+                ("limit", models.PositiveIntegerField(default=0)),
+                ("used", models.PositiveIntegerField(default=0)),
+                ("resets_at", models.DateTimeField(blank=True, null=True)),
+                ("blocked_until", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'verbose_name': 'rate-limit window',
-                'verbose_name_plural': 'rate-limit windows',
-                'constraints': [models.UniqueConstraint(fields=('network', 'account', 'bucket'), name='rate_window_unique')],
+                "verbose_name": "rate-limit window",
+                "verbose_name_plural": "rate-limit windows",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("network", "account", "bucket"), name="rate_window_unique"
+                    )
+                ],
             },
         ),
     ]

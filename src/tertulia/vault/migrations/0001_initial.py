@@ -5,51 +5,76 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('core', '0002_channel_account_connected_once'),
+        ("core", "0002_channel_account_connected_once"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Credential',
+            name="Credential",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key_id', models.CharField(max_length=32)),
-                ('wrapped_key', models.BinaryField()),
-                ('nonce', models.BinaryField()),
-                ('ciphertext', models.BinaryField()),
-                ('expires_at', models.DateTimeField(blank=True, null=True, verbose_name='expires')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True, verbose_name='last used')),
-                ('channel', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='credential', to='core.channel')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='credentials', to='core.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key_id", models.CharField(max_length=32)),
+                ("wrapped_key", models.BinaryField()),
+                ("nonce", models.BinaryField()),
+                ("ciphertext", models.BinaryField()),
+                ("expires_at", models.DateTimeField(blank=True, null=True, verbose_name="expires")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("last_used_at", models.DateTimeField(blank=True, null=True, verbose_name="last used")),
+                (
+                    "channel",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="credential",
+                        to="core.channel",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="credentials",
+                        to="core.organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'credential',
-                'verbose_name_plural': 'credentials',
+                "verbose_name": "credential",
+                "verbose_name_plural": "credentials",
             },
         ),
         migrations.CreateModel(
-            name='NetworkApp',
+            name="NetworkApp",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('network', models.CharField(max_length=32, verbose_name='network')),
-                ('base_url', models.CharField(blank=True, max_length=255, verbose_name='server')),
-                ('client_id', models.CharField(max_length=255, verbose_name='client id')),
-                ('key_id', models.CharField(max_length=32)),
-                ('wrapped_key', models.BinaryField()),
-                ('nonce', models.BinaryField()),
-                ('ciphertext', models.BinaryField()),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("network", models.CharField(max_length=32, verbose_name="network")),
+                ("base_url", models.CharField(blank=True, max_length=255, verbose_name="server")),
+                ("client_id", models.CharField(max_length=255, verbose_name="client id")),
+                ("key_id", models.CharField(max_length=32)),
+                ("wrapped_key", models.BinaryField()),
+                ("nonce", models.BinaryField()),
+                ("ciphertext", models.BinaryField()),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'network app',
-                'verbose_name_plural': 'network apps',
-                'constraints': [models.UniqueConstraint(fields=('network', 'base_url'), name='network_app_unique')],
+                "verbose_name": "network app",
+                "verbose_name_plural": "network apps",
+                "constraints": [
+                    models.UniqueConstraint(fields=("network", "base_url"), name="network_app_unique")
+                ],
             },
         ),
     ]
