@@ -186,6 +186,39 @@ def vault_rotate(data_dir: str | None, new_key: bool) -> None:
     rotate_keys(new_key)
 
 
+@cli.group()
+def apps() -> None:
+    """Tertulia's own registrations with networks (OAuth client, webhook secret)."""
+
+
+@apps.command("set")
+@data_dir_option
+@click.argument("network")
+@click.option("--client-id", required=True, help="The client (app) id the network gave you.")
+@click.option(
+    "--base-url", default="", help="The server, for networks with many (e.g. https://mastodon.social)."
+)
+def apps_set(data_dir: str | None, network: str, client_id: str, base_url: str) -> None:
+    """Register or update an app. Secrets are read from standard input as NAME=VALUE lines
+    (client_secret=..., webhook_secret=...), never from the command line."""
+    setup_django(data_dir)
+    require_services()
+    from tertulia.cli.apps import set_app
+
+    set_app(network, client_id, base_url, sys.stdin.read())
+
+
+@apps.command("list")
+@data_dir_option
+def apps_list(data_dir: str | None) -> None:
+    """The registered apps (never their secrets)."""
+    setup_django(data_dir)
+    require_services()
+    from tertulia.cli.apps import list_apps
+
+    list_apps()
+
+
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @data_dir_option
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)

@@ -284,8 +284,14 @@ class Connector:
     def publish(self, post: OutgoingPost) -> PublishedPost:
         raise self._unsupported(_lazy("publishing"))
 
-    def find_own_post(self, idempotency_key: str) -> PublishedPost | None:
-        """Find a post this account already published for `idempotency_key` (reconciliation)."""
+    def find_own_post(
+        self, idempotency_key: str, post: OutgoingPost | None = None, since: datetime | None = None
+    ) -> PublishedPost | None:
+        """Find a post this account already published for a delivery (reconciliation before a retry).
+
+        Networks that keep our idempotency key find it by the key; the others can only
+        look for the same `post` published since `since` (the attempt's start).
+        """
         raise self._unsupported(_lazy("looking up its own posts"))
 
     def send_direct_message(

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 CONNECTORS: dict[str, str] = {
     "sandbox": "tertulia.connectors.sandbox.connector.SandboxConnector",
+    "mastodon": "tertulia.connectors.mastodon.connector.MastodonConnector",
+    "x": "tertulia.connectors.x.connector.XConnector",
 }
 
 

@@ -1,7 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.urls import path
 
-from tertulia.web.views import account, errors, password, sections, switch, team, tokens
+from tertulia.web.views import account, channels, errors, password, sections, switch, team, tokens
 
 app_name = "web"
 
@@ -24,6 +24,9 @@ urlpatterns = [
     path("team/members/<int:member_id>/active/", team.set_active, name="member-active"),
     path("account/password/", login_required(password.ChangePasswordView.as_view()), name="password-change"),
     path("settings/", sections.settings_page, name="settings"),
+    path("settings/channels/", channels.channels, name="channels"),
+    path("settings/channels/connect/", channels.connect, name="channel-connect"),
+    path("settings/channels/callback/", channels.callback, name="channel-callback"),
     path("settings/tokens/", tokens.tokens, name="tokens"),
     path("settings/tokens/<int:token_id>/revoke/", tokens.revoke, name="token-revoke"),
 ]

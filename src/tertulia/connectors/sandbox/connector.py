@@ -9,6 +9,7 @@ in the demo, in tests and in benchmarks exactly where it would in production.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -216,7 +217,9 @@ class SandboxConnector(Connector):
         )
         return published(created)
 
-    def find_own_post(self, idempotency_key: str) -> PublishedPost | None:
+    def find_own_post(
+        self, idempotency_key: str, post: OutgoingPost | None = None, since: datetime | None = None
+    ) -> PublishedPost | None:
         me = self._spend(RateBucket.READ)
         found = network.find_post_by_key(me, idempotency_key)
         return published(found) if found is not None else None

@@ -1,18 +1,23 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from django.db import transaction
 
+from tertulia.connectors.base import ConnectedAccount
 from tertulia.connectors.registry import connector_class
 from tertulia.core.actions.audit import apply_changes, record, snapshot
 from tertulia.core.actions.context import Actor
-from tertulia.core.models import Brand, Channel, ChannelOperator, Membership, User
+from tertulia.core.models import Brand, Channel, ChannelOperator, ChannelStatus, Membership, User
 from tertulia.live.publish import notify_organization
 
 
 class ChannelTaken(ValueError):
     """The account is already connected, here or in another organization."""
+
+
+class WrongAccount(ValueError):
+    """Reconnecting signed in to a different account than the channel's."""
 
 
 class NotAMember(ValueError):
@@ -28,11 +33,7 @@ def connect_channel(actor: Actor, brand: Brand, network: str, handle: str, displ
     """Connect an account that needs no sign-in flow (the sandbox; app-password networks later)."""
     cls = connector_class(network)
     info = cls.prepare_account(handle, display_name)
-    taken = Channel.objects.filter(network=network, handle=info.handle, organization=brand.organization)
-    if info.external_id:
-        taken = taken | Channel.objects.filter(network=network, external_id=info.external_id)
-    if taken.exists():
-        raise ChannelTaken(info.handle)
+    _refuse_if_taken(brand, network, info.handle, info.external_id)
     channel = Channel(
         organization=brand.organization,
         brand=brand,
@@ -53,6 +54,63 @@ def connect_channel(actor: Actor, brand: Brand, network: str, handle: str, displ
     )
     notify_organization(brand.organization_id, "channels")
     return channel
+
+
+def _refuse_if_taken(brand: Brand, network: str, handle: str, external_id: str) -> None:
+    taken = Channel.objects.filter(network=network, handle=handle, organization=brand.organization)
+    if external_id:
+        taken = taken | Channel.objects.filter(network=network, external_id=external_id)
+    if taken.exists():
+        raise ChannelTaken(handle)
+
+
+@transaction.atomic
+def connect_account(
+    actor: Actor,
+    brand: Brand,
+    network: str,
+    connected: ConnectedAccount,
+    settings: Mapping[str, str] | None = None,
+) -> Channel:
+    """Create the channel for an account that finished a sign-in flow, its credentials sealed in the vault."""
+    from tertulia.vault.actions import store_credentials
+
+    cls = connector_class(network)
+    info = connected.info
+    _refuse_if_taken(brand, network, info.handle, info.external_id)
+    channel = Channel(
+        organization=brand.organization,
+        brand=brand,
+        network=network,
+        handle=info.handle,
+        display_name=info.display_name,
+        external_id=info.external_id,
+        capabilities=sorted(cls.capabilities),
+        settings=dict(settings or {}),
+    )
+    channel.full_clean()
+    channel.save()
+    record(
+        actor,
+        brand.organization,
+        "channel.connect",
+        channel,
+        snapshot(channel, ["network", "handle", "display_name", "external_id", "capabilities", "settings"]),
+    )
+    store_credentials(actor, channel, connected.credentials, connected.expires_at)
+    notify_organization(brand.organization_id, "channels")
+    return channel
+
+
+@transaction.atomic
+def reconnect_account(actor: Actor, channel: Channel, connected: ConnectedAccount) -> Channel:
+    """New credentials for an existing channel (after "needs reconnect"); the account must be the same."""
+    from tertulia.vault.actions import store_credentials
+
+    if channel.external_id and connected.info.external_id != channel.external_id:
+        raise WrongAccount(connected.info.handle)
+    store_credentials(actor, channel, connected.credentials, connected.expires_at)
+    return set_channel_status(actor, channel, ChannelStatus.ACTIVE)
 
 
 @transaction.atomic

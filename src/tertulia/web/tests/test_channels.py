@@ -1,0 +1,185 @@
+from __future__ import annotations
+
+import base64
+import hashlib
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.urls import reverse
+
+from tertulia.connectors import registry
+from tertulia.connectors.base import (
+    AccountInfo,
+    AuthenticationFailed,
+    Capability,
+    ConnectedAccount,
+    Connector,
+    OAuthClient,
+)
+from tertulia.connectors.signin import SignIn, sign_in_method
+from tertulia.core.actions.context import Actor
+from tertulia.core.models import AuditEntry, Channel, Role
+from tertulia.core.tests.factories import make_brand, make_member, make_org
+from tertulia.vault.actions import register_app, unlocked
+from tertulia.web.tests.helpers import signed_in
+
+pytestmark = pytest.mark.django_db
+APP_PASSWORD = "abcd-efgh-ijkl-mnop"
+
+
+class PasswordNet(Connector):
+    network = "passwordnet"
+    display_name = "PasswordNet"
+    capabilities = frozenset({Capability.READ_MENTIONS})
+
+    @classmethod
+    def connect_with_password(cls, handle: str, password: str, base_url: str = "") -> ConnectedAccount:
+        if password != APP_PASSWORD:
+            raise AuthenticationFailed("Invalid identifier or password")
+        return ConnectedAccount(
+            AccountInfo(f"did:{handle}", handle, handle.title()), {"session": f"jwt-{handle}"}
+        )
+
+
+class OAuthNet(Connector):
+    network = "oauthnet"
+    display_name = "OAuthNet"
+    capabilities = frozenset({Capability.PUBLISH_TEXT})
+    challenges: dict[str, str] = {}
+
+    @classmethod
+    def authorization_url(cls, client: OAuthClient, redirect_uri: str, state: str, code_verifier: str) -> str:
+        challenge = (
+            base64.urlsafe_b64encode(hashlib.sha256(code_verifier.encode()).digest()).rstrip(b"=").decode()
+        )
+        cls.challenges[state] = challenge
+        return f"https://auth.example/authorize?client_id={client.client_id}&state={state}&code_challenge={challenge}"
+
+    @classmethod
+    def complete_authorization(
+        cls, client: OAuthClient, redirect_uri: str, code: str, code_verifier: str
+    ) -> ConnectedAccount:
+        digest = (
+            base64.urlsafe_b64encode(hashlib.sha256(code_verifier.encode()).digest()).rstrip(b"=").decode()
+        )
+        if code != "good" or digest not in cls.challenges.values():
+            raise AuthenticationFailed("invalid_grant")
+        return ConnectedAccount(AccountInfo("u-77", "brand_account", "Brand"), {"access_token": "at-secret"})
+
+
+@pytest.fixture(autouse=True)
+def fake_networks(monkeypatch):
+    monkeypatch.setitem(registry.CONNECTORS, "passwordnet", f"{__name__}.PasswordNet")
+    monkeypatch.setitem(registry.CONNECTORS, "oauthnet", f"{__name__}.OAuthNet")
+
+
+@pytest.fixture
+def setup():
+    org = make_org()
+    brand = make_brand(org, "Marca")
+    manager = make_member(org, Role.BRAND_MANAGER)
+    return org, brand, signed_in(manager)
+
+
+def test_each_network_is_offered_with_its_own_sign_in():
+    assert sign_in_method(registry.connector_class("sandbox")) == SignIn.HANDLE
+    assert sign_in_method(PasswordNet) == SignIn.PASSWORD
+    assert sign_in_method(OAuthNet) == SignIn.OAUTH
+
+
+def test_an_app_password_connects_and_is_never_kept(setup):
+    _org, brand, client = setup
+    wrong = client.post(
+        reverse("web:channel-connect"),
+        {"network": "passwordnet", "handle": "marca.example", "password": "nope"},
+        follow=True,
+    )
+    assert "Invalid identifier or password" in wrong.content.decode()
+    assert not Channel.objects.filter(network="passwordnet").exists()
+    client.post(
+        reverse("web:channel-connect"),
+        {
+            "network": "passwordnet",
+            "handle": "marca.example",
+            "password": APP_PASSWORD,
+            "server": "https://pds.example",
+        },
+    )
+    channel = Channel.objects.get(network="passwordnet")
+    assert (channel.brand, channel.external_id, channel.settings) == (
+        brand,
+        "did:marca.example",
+        {"service": "https://pds.example"},
+    )
+    with unlocked(channel) as secrets:
+        assert secrets == {"session": "jwt-marca.example"}
+    everything = str(list(AuditEntry.objects.values_list("changes", flat=True))) + str(
+        Channel.objects.values()
+    )
+    assert APP_PASSWORD not in everything
+    page = client.get(reverse("web:channels")).content.decode()
+    assert "In the vault" in page and "jwt-marca" not in page
+
+
+def test_oauth_round_trip_with_state_and_pkce(setup):
+    _org, brand, client = setup
+    register_app(Actor.system(), "oauthnet", "client-123", {"client_secret": "cs"})
+    start = client.post(reverse("web:channel-connect"), {"network": "oauthnet"})
+    assert start.status_code == 302
+    query = parse_qs(urlsplit(start["Location"]).query)
+    assert query["client_id"] == ["client-123"]
+    state = query["state"][0]
+    assert len(query["code_challenge"][0]) == 43  # S256, base64url without padding
+    # A forged return (wrong state) connects nothing and spends the pending sign-in.
+    forged = client.get(reverse("web:channel-callback"), {"state": "forged", "code": "good"}, follow=True)
+    assert "could not be verified" in forged.content.decode()
+    assert client.get(reverse("web:channel-callback"), {"state": state, "code": "good"}, follow=True)
+    assert not Channel.objects.filter(network="oauthnet").exists()
+    # Start again and come back properly.
+    start = client.post(reverse("web:channel-connect"), {"network": "oauthnet"})
+    state = parse_qs(urlsplit(start["Location"]).query)["state"][0]
+    done = client.get(reverse("web:channel-callback"), {"state": state, "code": "good"})
+    assert done.status_code == 302
+    channel = Channel.objects.get(network="oauthnet")
+    assert channel.brand == brand
+    with unlocked(channel) as secrets:
+        assert secrets == {"access_token": "at-secret"}
+    # The same return replayed does nothing more.
+    replay = client.get(reverse("web:channel-callback"), {"state": state, "code": "good"}, follow=True)
+    assert "could not be verified" in replay.content.decode()
+    assert Channel.objects.filter(network="oauthnet").count() == 1
+
+
+def test_oauth_needs_an_app_registration_first(setup):
+    _org, _brand, client = setup
+    response = client.post(reverse("web:channel-connect"), {"network": "oauthnet"}, follow=True)
+    assert "register Tertulia as an app" in response.content.decode()
+
+
+def test_a_denied_authorization_connects_nothing(setup):
+    _org, _brand, client = setup
+    register_app(Actor.system(), "oauthnet", "client-123", {})
+    start = client.post(reverse("web:channel-connect"), {"network": "oauthnet"})
+    state = parse_qs(urlsplit(start["Location"]).query)["state"][0]
+    denied = client.get(
+        reverse("web:channel-callback"), {"state": state, "error": "access_denied"}, follow=True
+    )
+    assert "did not authorize" in denied.content.decode()
+    assert not Channel.objects.filter(network="oauthnet").exists()
+
+
+def test_only_channel_managers_connect(setup):
+    org, _brand, _client = setup
+    community_manager = signed_in(make_member(org, Role.COMMUNITY_MANAGER))
+    assert community_manager.get(reverse("web:channels")).status_code == 403
+    response = community_manager.post(
+        reverse("web:channel-connect"), {"network": "passwordnet", "handle": "x", "password": APP_PASSWORD}
+    )
+    assert response.status_code == 403
+    assert not Channel.objects.filter(network="passwordnet").exists()
+
+
+def test_sandbox_handles_connect_from_the_page(setup):
+    _org, brand, client = setup
+    client.post(reverse("web:channel-connect"), {"network": "sandbox", "handle": "@Marca_Nueva"})
+    assert Channel.objects.get(network="sandbox", brand=brand).handle == "marca_nueva"
