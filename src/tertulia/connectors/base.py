@@ -275,6 +275,7 @@ class Connector:
         raise self._unsupported(_lazy("account verification"))
 
     def refresh_credentials(self) -> Mapping[str, str]:
+        """A new credential set to replace the old one whole. May hold "expires_at" (ISO 8601)."""
         raise self._unsupported(_lazy("token refresh"))
 
     def rate_limit_state(self) -> RateLimitState | None:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 CONNECTORS: dict[str, str] = {
     "sandbox": "tertulia.connectors.sandbox.connector.SandboxConnector",
+    "bluesky": "tertulia.connectors.bluesky.connector.BlueskyConnector",
     "mastodon": "tertulia.connectors.mastodon.connector.MastodonConnector",
     "x": "tertulia.connectors.x.connector.XConnector",
 }

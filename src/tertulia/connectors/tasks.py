@@ -14,3 +14,10 @@ def classify_events(ids: list[int]) -> int:
 @every(60.0, name="connectors.webhook_sweep")
 def sweep_webhook_events() -> None:
     webhooks.sweep()
+
+
+@every(300.0, name="connectors.token_health")
+def refresh_expiring_credentials() -> None:
+    from tertulia.connectors.health import refresh_due
+
+    refresh_due()

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from tertulia.core.models import Brand, Organization
+from tertulia.core.models import Brand, Channel, ChannelStatus, Organization
 from tertulia.core.permissions import Perm, organizations_of
 from tertulia.web.tenant import get_tenant
 
@@ -19,7 +19,13 @@ def tenant(request: HttpRequest) -> dict[str, Any]:
         if current.organization
         else []
     )
+    needing_reconnect: list[Channel] = []
+    if current.organization and Perm.MANAGE_CHANNELS in current.perms:
+        needing_reconnect = list(
+            Channel.objects.filter(organization=current.organization, status=ChannelStatus.NEEDS_RECONNECT)
+        )
     return {
+        "channels_needing_reconnect": needing_reconnect,
         "tenant": current,
         "current_org": current.organization,
         "current_brand": current.brand,

@@ -103,6 +103,25 @@ def connect_account(
 
 
 @transaction.atomic
+def connect_or_reconnect(
+    actor: Actor,
+    brand: Brand,
+    network: str,
+    connected: ConnectedAccount,
+    settings: Mapping[str, str] | None = None,
+) -> Channel:
+    """Sign-in for an account this organization already has a channel for, which lost its
+    credentials, reconnects that channel; otherwise a new channel is connected."""
+    existing = Channel.objects.filter(
+        organization=brand.organization, network=network, external_id=connected.info.external_id
+    ).exclude(status=ChannelStatus.ACTIVE)
+    channel = existing.first() if connected.info.external_id else None
+    if channel is not None:
+        return reconnect_account(actor, channel, connected)
+    return connect_account(actor, brand, network, connected, settings)
+
+
+@transaction.atomic
 def reconnect_account(actor: Actor, channel: Channel, connected: ConnectedAccount) -> Channel:
     """New credentials for an existing channel (after "needs reconnect"); the account must be the same."""
     from tertulia.vault.actions import store_credentials

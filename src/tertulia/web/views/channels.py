@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from tertulia.connectors.base import Connector, ConnectorError
 from tertulia.connectors.registry import UnknownNetwork, connector_class, networks
 from tertulia.connectors.signin import SignIn, check_return, new_authorization, sign_in_method
-from tertulia.core.actions.channels import ChannelTaken, connect_account, connect_channel
+from tertulia.core.actions.channels import ChannelTaken, connect_channel, connect_or_reconnect
 from tertulia.core.actions.context import Actor
 from tertulia.core.models import Brand, Channel
 from tertulia.core.permissions import Perm
@@ -106,8 +106,10 @@ def connect(request: HttpRequest, tenant: Tenant) -> HttpResponse:
                 raise ConnectorError(_("Enter the handle and an app password."))
             data = password_form.cleaned_data
             account = cls.connect_with_password(data["handle"], data["password"], data["server"] or "")
-            settings = {"service": data["server"]} if data["server"] else {}
-            return _connected(request, connect_account(actor, brand, network, account, settings))
+            # The account's own server (from its identity document) wins over what was typed.
+            service = account.credentials.get("service") or data["server"]
+            settings = {"service": service} if service else {}
+            return _connected(request, connect_or_reconnect(actor, brand, network, account, settings))
         oauth_form = OAuthForm(request.POST)
         if not oauth_form.is_valid():
             raise ConnectorError(_("Enter the server's address, e.g. https://mastodon.social."))
@@ -168,7 +170,7 @@ def callback(request: HttpRequest, tenant: Tenant) -> HttpResponse:
                 pending.code_verifier,
             )
         settings = {"base_url": pending.base_url} if pending.base_url else {}
-        channel = connect_account(Actor.from_request(request), brand, pending.network, account, settings)
+        channel = connect_or_reconnect(Actor.from_request(request), brand, pending.network, account, settings)
     except ChannelTaken:
         messages.error(request, _("This account is already connected to a channel."))
         return redirect("web:channels")
