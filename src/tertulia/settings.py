@@ -186,6 +186,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": CONFIG.log_level},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # HTTP clients log every request's URL at INFO; some networks put tokens in query strings.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
         "huey": {"level": "WARNING" if CONFIG.log_level == "INFO" else CONFIG.log_level},
     },
 }

@@ -28,7 +28,8 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from tertulia.api.actions import ScopeNotAllowed, TokenRefused
-from tertulia.connectors.base import ConnectorError, ContentRejected, NotSupported
+from tertulia.connectors.base import AuthenticationFailed, ConnectorError, ContentRejected, NotSupported
+from tertulia.connectors.connecting import AppNotRegistered, SignInNotVerified, WrongSignIn
 from tertulia.connectors.registry import UnknownNetwork, networks
 from tertulia.core.actions.channels import ChannelTaken, NotAMember
 from tertulia.core.actions.organizations import LastOwnerError, OwnerOnly
@@ -208,6 +209,23 @@ def install(api: NinjaAPI) -> None:
             "unknown_network",
             networks=known,
         )
+
+    @on(SignInNotVerified)
+    def sign_in_not_verified(request: HttpRequest, exc: SignInNotVerified) -> HttpResponse:
+        return json_error(400, str(exc), "sign_in_not_verified")
+
+    @on(AppNotRegistered)
+    def app_not_registered(request: HttpRequest, exc: AppNotRegistered) -> HttpResponse:
+        return json_error(422, str(exc), "app_not_registered")
+
+    @on(WrongSignIn)
+    def wrong_sign_in(request: HttpRequest, exc: WrongSignIn) -> HttpResponse:
+        return json_error(422, str(exc), "wrong_sign_in")
+
+    @on(AuthenticationFailed)
+    def authentication_failed(request: HttpRequest, exc: AuthenticationFailed) -> HttpResponse:
+        # The network refused the account's credentials (a wrong app password, a revoked token).
+        return json_error(422, str(exc), "network_refused_credentials")
 
     @on(NotSupported)
     def not_supported(request: HttpRequest, exc: NotSupported) -> HttpResponse:

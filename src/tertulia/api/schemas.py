@@ -246,6 +246,24 @@ class ChannelConnectIn(Input):
     network: Text = Field(..., max_length=32, min_length=1)
     handle: Text = Field(..., max_length=255, min_length=1)
     display_name: Text = Field("", max_length=255)
+    app_password: Text = Field(
+        "",
+        max_length=255,
+        description="For networks that sign in with an app password (Bluesky). Never stored.",
+    )
+    server: Text = Field("", max_length=255, description="The account's server, where the network has many.")
+
+
+class AuthorizeIn(Input):
+    network: Text = Field(..., max_length=32, min_length=1)
+    server: Text = Field("", max_length=255, description="The server, for networks with many (Mastodon).")
+
+
+class AuthorizeOut(Schema):
+    authorization_url: str = Field(
+        description="Open it in a browser signed in to Tertulia as the same person."
+    )
+    expires_in: int = Field(description="Seconds left to complete the sign-in.")
 
 
 class ChannelPatch(Input):

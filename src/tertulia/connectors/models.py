@@ -61,3 +61,28 @@ class InboundEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.network}:{self.kind}:{self.event_id}"
+
+
+class PendingAuthorization(models.Model):
+    """An OAuth sign-in under way: created when a person is sent to the network, used once on return.
+
+    Kept in the database (not the session) so a flow started from the API can be finished in
+    the same person's browser. The code verifier alone grants nothing without the network's
+    one-time code, and the row lives ten minutes at most.
+    """
+
+    state = models.CharField(max_length=128, unique=True)
+    code_verifier = models.CharField(max_length=128)
+    network = models.CharField(max_length=32)
+    base_url = models.CharField(max_length=255, blank=True)
+    organization = models.ForeignKey("core.Organization", on_delete=models.CASCADE)
+    brand = models.ForeignKey("core.Brand", on_delete=models.CASCADE)
+    user = models.ForeignKey("core.User", on_delete=models.CASCADE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("pending sign-in")
+        verbose_name_plural = _("pending sign-ins")
+
+    def __str__(self) -> str:
+        return f"{self.network} sign-in for {self.brand_id}"

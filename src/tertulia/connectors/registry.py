@@ -22,6 +22,11 @@ CONNECTORS: dict[str, str] = {
     "bluesky": "tertulia.connectors.bluesky.connector.BlueskyConnector",
     "mastodon": "tertulia.connectors.mastodon.connector.MastodonConnector",
     "x": "tertulia.connectors.x.connector.XConnector",
+    "facebook": "tertulia.connectors.meta.connector.FacebookPageConnector",
+    "instagram": "tertulia.connectors.meta.connector.InstagramConnector",
+    "linkedin": "tertulia.connectors.linkedin.connector.LinkedInConnector",
+    "feeds": "tertulia.connectors.feeds.connector.FeedConnector",
+    "wordpress": "tertulia.connectors.wordpress.connector.WordPressConnector",
 }
 
 

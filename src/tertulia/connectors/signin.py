@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import hmac
 import secrets
-import time
-from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
-from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
 
 from tertulia.connectors.base import Connector
+from tertulia.connectors.models import PendingAuthorization
+from tertulia.core.models import Brand, User
 
 
 class SignIn(StrEnum):
     HANDLE = "handle"  # nothing secret to give (the sandbox)
-    PASSWORD = "password"  # noqa: S105 - a method name, not a secret; an app password, exchanged at once for a session (Bluesky)
+    PASSWORD = "password"  # noqa: S105 - a method name, not a secret; an app password (Bluesky)
     OAUTH = "oauth"  # a redirect to the network and back (Mastodon, X, Meta, LinkedIn)
 
 
@@ -27,48 +29,37 @@ def sign_in_method(cls: type[Connector]) -> SignIn:
     return SignIn.HANDLE
 
 
-STATE_TTL_SECONDS = 600
+STATE_TTL = timedelta(minutes=10)
 
 
-@dataclass(frozen=True)
-class PendingAuthorization:
-    """What we keep (in the person's session) between sending them to the network and their return."""
-
-    state: str
-    code_verifier: str
-    network: str
-    base_url: str
-    brand_id: int
-    started_at: float
-
-    def as_dict(self) -> dict[str, Any]:
-        return self.__dict__.copy()
-
-
-def new_authorization(network: str, base_url: str, brand_id: int) -> PendingAuthorization:
-    return PendingAuthorization(
+def start_authorization(network: str, base_url: str, brand: Brand, user: User) -> PendingAuthorization:
+    # Old, abandoned attempts go as new ones start.
+    PendingAuthorization.objects.filter(created_at__lt=timezone.now() - STATE_TTL).delete()
+    return PendingAuthorization.objects.create(
         state=secrets.token_urlsafe(32),
         # RFC 7636: 43 to 128 characters from the unreserved set; token_urlsafe(72) gives 96.
         code_verifier=secrets.token_urlsafe(72),
         network=network,
         base_url=base_url,
-        brand_id=brand_id,
-        started_at=time.time(),
+        organization=brand.organization,
+        brand=brand,
+        user=user,
     )
 
 
-def check_return(
-    pending: dict[str, Any] | None, state: str, now: float | None = None
-) -> PendingAuthorization | None:
-    """The pending authorization if `state` is ours and fresh, else None (a forged or replayed return)."""
-    if not pending or not state:
+@transaction.atomic
+def finish_authorization(state: str, user: User) -> PendingAuthorization | None:
+    """The pending sign-in for `state` if this person started it less than ten minutes ago; used up.
+
+    Looked up by the unguessable state (a unique index, so the lookup itself reveals
+    nothing useful to timing); a forged, replayed, stale or someone else's return gets None.
+    """
+    if not state or len(state) > 128:
         return None
-    try:
-        found = PendingAuthorization(**pending)
-    except TypeError:
+    pending = PendingAuthorization.objects.select_for_update().filter(state=state).first()
+    if pending is None:
         return None
-    if not hmac.compare_digest(found.state.encode(), state.encode()):
+    pending.delete()  # one use, whatever happens next
+    if pending.user_id != user.pk or timezone.now() - pending.created_at > STATE_TTL:
         return None
-    if (now or time.time()) - found.started_at > STATE_TTL_SECONDS:
-        return None
-    return found
+    return pending

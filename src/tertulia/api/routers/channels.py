@@ -3,6 +3,7 @@
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
@@ -12,6 +13,8 @@ from tertulia.api.errors import ApiError
 from tertulia.api.pagination import Pagination
 from tertulia.api.schemas import (
     MAX_ID,
+    AuthorizeIn,
+    AuthorizeOut,
     ChannelConnectIn,
     ChannelOut,
     ChannelPatch,
@@ -21,6 +24,9 @@ from tertulia.api.schemas import (
     Text,
 )
 from tertulia.api.scopes import Scope
+from tertulia.connectors import connecting
+from tertulia.connectors.registry import connector_class
+from tertulia.connectors.signin import STATE_TTL, SignIn, sign_in_method
 from tertulia.core.actions import channels as actions
 from tertulia.core.models import Brand, Channel, ChannelStatus, Organization, User
 
@@ -62,15 +68,48 @@ def get_channel(request: HttpRequest, channel_id: ObjectId) -> Channel:
 @router.post(
     "/brands/{brand_id}/channels",
     response={201: ChannelOut},
-    summary="Connect an account that needs no sign-in flow (e.g. the sandbox network)",
+    summary="Connect an account by handle (sandbox) or app password (Bluesky); OAuth networks use /authorize",
 )
 def connect_channel(request: HttpRequest, brand_id: ObjectId, payload: ChannelConnectIn) -> Status[Channel]:
     ctx = require(request, Scope.CHANNELS_WRITE)
     brand = get_object_or_404(Brand.objects.filter(organization=ctx.organization), pk=brand_id)
-    channel = actions.connect_channel(
-        ctx.actor(request), brand, payload.network, payload.handle, payload.display_name
-    )
+    method = sign_in_method(connector_class(payload.network))
+    actor = ctx.actor(request)
+    if method == SignIn.OAUTH:
+        raise ApiError(
+            422,
+            _("This network signs in through its own page: use POST /brands/{id}/channels/authorize."),
+            "use_authorize",
+        )
+    if method == SignIn.PASSWORD:
+        if not payload.app_password:
+            raise ApiError(422, _("This network needs an app password."), "app_password_required")
+        channel = connecting.connect_with_password(
+            actor, brand, payload.network, payload.handle, payload.app_password, payload.server
+        )
+    else:
+        channel = actions.connect_channel(actor, brand, payload.network, payload.handle, payload.display_name)
     return Status(201, get_object_or_404(_channels(ctx.organization), pk=channel.pk))
+
+
+@router.post(
+    "/brands/{brand_id}/channels/authorize",
+    response={201: AuthorizeOut},
+    summary="Start an OAuth sign-in; the person finishes it in their browser, signed in to Tertulia",
+)
+def authorize_channel(
+    request: HttpRequest, brand_id: ObjectId, payload: AuthorizeIn
+) -> Status[dict[str, object]]:
+    ctx = require(request, Scope.CHANNELS_WRITE)
+    brand = get_object_or_404(Brand.objects.filter(organization=ctx.organization), pk=brand_id)
+    url = connecting.begin_authorization(
+        brand,
+        ctx.user,
+        payload.network,
+        payload.server,
+        request.build_absolute_uri(reverse("web:channel-callback")),
+    )
+    return Status(201, {"authorization_url": url, "expires_in": int(STATE_TTL.total_seconds())})
 
 
 @router.patch("/channels/{channel_id}", response=ChannelOut, summary="Change a channel's status")

@@ -55,12 +55,26 @@ def _drain(connector: Connector, cursor: str | None, limit: int = 7) -> tuple[li
     raise AssertionError("fetch_inbound never ran dry")
 
 
+READING = (
+    Capability.READ_MENTIONS,
+    Capability.READ_REPLIES,
+    Capability.READ_QUOTES,
+    Capability.READ_COMMENTS,
+    Capability.READ_DIRECT_MESSAGES,
+)
+
+
 class ConnectorContract:
     """Subclass me with `connector` and `harness` fixtures."""
 
     def _needs(self, connector: Connector, capability: Capability) -> None:
         if not connector.supports(capability):
             pytest.skip(f"{connector.network} does not declare {capability}")
+
+    def _needs_reading(self, connector: Connector) -> None:
+        """Reading is one interface (fetch_inbound) whatever a network calls what it reads."""
+        if not any(connector.supports(c) for c in READING):
+            pytest.skip(f"{connector.network} reads nothing inbound")
 
     # -- declaration
 
@@ -74,7 +88,6 @@ class ConnectorContract:
         calls: dict[Capability, Callable[[], object]] = {
             Capability.PUBLISH_TEXT: lambda: connector.publish(OutgoingPost(text="x")),
             Capability.DIRECT_MESSAGES: lambda: connector.send_direct_message("1", "x"),
-            Capability.READ_MENTIONS: lambda: connector.fetch_inbound(None),
             Capability.HIDE: lambda: connector.hide("1"),
             Capability.DELETE: lambda: connector.delete("1"),
             Capability.BLOCK: lambda: connector.block("1"),
@@ -87,6 +100,9 @@ class ConnectorContract:
             if not connector.supports(capability):
                 with pytest.raises(NotSupported):
                     call()
+        if not any(connector.supports(c) for c in READING):
+            with pytest.raises(NotSupported):
+                connector.fetch_inbound(None)
 
     # -- publishing
 
@@ -127,7 +143,7 @@ class ConnectorContract:
     # -- reading
 
     def test_first_read_returns_recent_items_and_a_cursor(self, connector, harness):
-        self._needs(connector, Capability.READ_MENTIONS)
+        self._needs_reading(connector)
         harness.deliver_inbound(5)
         page = connector.fetch_inbound(None, limit=3)
         assert len(page.items) == 3
@@ -136,7 +152,7 @@ class ConnectorContract:
         assert all(i.remote_id and i.author.remote_id and i.created_at.tzinfo for i in page.items)
 
     def test_cursor_pages_lose_nothing_and_repeat_nothing(self, connector, harness):
-        self._needs(connector, Capability.READ_MENTIONS)
+        self._needs_reading(connector)
         start = connector.fetch_inbound(None, limit=1).cursor
         harness.deliver_inbound(23)
         items, cursor = _drain(connector, start)
@@ -148,7 +164,7 @@ class ConnectorContract:
         assert not {i.remote_id for i in more} & set(ids)
 
     def test_conversation_keys(self, connector, harness):
-        self._needs(connector, Capability.READ_MENTIONS)
+        self._needs_reading(connector)
         harness.deliver_inbound(3)
         assert all(i.conversation_key for i in connector.fetch_inbound(None, limit=3).items)
 

@@ -1,76 +1,21 @@
 from __future__ import annotations
 
-import base64
-import hashlib
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.urls import reverse
 
 from tertulia.connectors import registry
-from tertulia.connectors.base import (
-    AccountInfo,
-    AuthenticationFailed,
-    Capability,
-    ConnectedAccount,
-    Connector,
-    OAuthClient,
-)
 from tertulia.connectors.signin import SignIn, sign_in_method
+from tertulia.connectors.tests.fake_networks import APP_PASSWORD, OAuthNet, PasswordNet, fake_networks
 from tertulia.core.actions.context import Actor
 from tertulia.core.models import AuditEntry, Channel, Role
 from tertulia.core.tests.factories import make_brand, make_member, make_org
 from tertulia.vault.actions import register_app, unlocked
 from tertulia.web.tests.helpers import signed_in
 
-pytestmark = pytest.mark.django_db
-APP_PASSWORD = "abcd-efgh-ijkl-mnop"
-
-
-class PasswordNet(Connector):
-    network = "passwordnet"
-    display_name = "PasswordNet"
-    capabilities = frozenset({Capability.READ_MENTIONS})
-
-    @classmethod
-    def connect_with_password(cls, handle: str, password: str, base_url: str = "") -> ConnectedAccount:
-        if password != APP_PASSWORD:
-            raise AuthenticationFailed("Invalid identifier or password")
-        return ConnectedAccount(
-            AccountInfo(f"did:{handle}", handle, handle.title()), {"session": f"jwt-{handle}"}
-        )
-
-
-class OAuthNet(Connector):
-    network = "oauthnet"
-    display_name = "OAuthNet"
-    capabilities = frozenset({Capability.PUBLISH_TEXT})
-    challenges: dict[str, str] = {}
-
-    @classmethod
-    def authorization_url(cls, client: OAuthClient, redirect_uri: str, state: str, code_verifier: str) -> str:
-        challenge = (
-            base64.urlsafe_b64encode(hashlib.sha256(code_verifier.encode()).digest()).rstrip(b"=").decode()
-        )
-        cls.challenges[state] = challenge
-        return f"https://auth.example/authorize?client_id={client.client_id}&state={state}&code_challenge={challenge}"
-
-    @classmethod
-    def complete_authorization(
-        cls, client: OAuthClient, redirect_uri: str, code: str, code_verifier: str
-    ) -> ConnectedAccount:
-        digest = (
-            base64.urlsafe_b64encode(hashlib.sha256(code_verifier.encode()).digest()).rstrip(b"=").decode()
-        )
-        if code != "good" or digest not in cls.challenges.values():
-            raise AuthenticationFailed("invalid_grant")
-        return ConnectedAccount(AccountInfo("u-77", "brand_account", "Brand"), {"access_token": "at-secret"})
-
-
-@pytest.fixture(autouse=True)
-def fake_networks(monkeypatch):
-    monkeypatch.setitem(registry.CONNECTORS, "passwordnet", f"{__name__}.PasswordNet")
-    monkeypatch.setitem(registry.CONNECTORS, "oauthnet", f"{__name__}.OAuthNet")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_networks")]
+__all__ = ["fake_networks"]  # the fixture, used through pytestmark
 
 
 @pytest.fixture
@@ -122,7 +67,7 @@ def test_an_app_password_connects_and_is_never_kept(setup):
 
 
 def test_oauth_round_trip_with_state_and_pkce(setup):
-    _org, brand, client = setup
+    org, brand, client = setup
     register_app(Actor.system(), "oauthnet", "client-123", {"client_secret": "cs"})
     start = client.post(reverse("web:channel-connect"), {"network": "oauthnet"})
     assert start.status_code == 302
@@ -130,12 +75,15 @@ def test_oauth_round_trip_with_state_and_pkce(setup):
     assert query["client_id"] == ["client-123"]
     state = query["state"][0]
     assert len(query["code_challenge"][0]) == 43  # S256, base64url without padding
-    # A forged return (wrong state) connects nothing and spends the pending sign-in.
+    # A forged return (unknown state) connects nothing.
     forged = client.get(reverse("web:channel-callback"), {"state": "forged", "code": "good"}, follow=True)
     assert "could not be verified" in forged.content.decode()
-    assert client.get(reverse("web:channel-callback"), {"state": state, "code": "good"}, follow=True)
+    # Someone else in the organization cannot finish this person's sign-in.
+    colleague = signed_in(make_member(org, Role.BRAND_MANAGER))
+    stolen = colleague.get(reverse("web:channel-callback"), {"state": state, "code": "good"}, follow=True)
+    assert "could not be verified" in stolen.content.decode()
     assert not Channel.objects.filter(network="oauthnet").exists()
-    # Start again and come back properly.
+    # That attempt used the state up; start again and come back properly.
     start = client.post(reverse("web:channel-connect"), {"network": "oauthnet"})
     state = parse_qs(urlsplit(start["Location"]).query)["state"][0]
     done = client.get(reverse("web:channel-callback"), {"state": state, "code": "good"})
@@ -148,6 +96,23 @@ def test_oauth_round_trip_with_state_and_pkce(setup):
     replay = client.get(reverse("web:channel-callback"), {"state": state, "code": "good"}, follow=True)
     assert "could not be verified" in replay.content.decode()
     assert Channel.objects.filter(network="oauthnet").count() == 1
+
+
+def test_a_late_return_is_refused(setup):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tertulia.connectors.models import PendingAuthorization
+
+    _org, _brand, client = setup
+    register_app(Actor.system(), "oauthnet", "client-123", {})
+    start = client.post(reverse("web:channel-connect"), {"network": "oauthnet"})
+    state = parse_qs(urlsplit(start["Location"]).query)["state"][0]
+    PendingAuthorization.objects.filter(state=state).update(created_at=timezone.now() - timedelta(minutes=11))
+    late = client.get(reverse("web:channel-callback"), {"state": state, "code": "good"}, follow=True)
+    assert "could not be verified" in late.content.decode()
+    assert not Channel.objects.filter(network="oauthnet").exists()
 
 
 def test_oauth_needs_an_app_registration_first(setup):

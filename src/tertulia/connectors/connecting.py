@@ -1,0 +1,77 @@
+"""Connecting a brand's account, whatever the sign-in: the same functions serve the web and the API."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from tertulia.connectors.base import Connector, ConnectorError
+from tertulia.connectors.registry import connector_class
+from tertulia.connectors.signin import SignIn, finish_authorization, sign_in_method, start_authorization
+from tertulia.core.actions.channels import connect_channel, connect_or_reconnect
+from tertulia.core.actions.context import Actor
+from tertulia.core.models import Brand, Channel, User
+from tertulia.vault.actions import app_client
+
+
+class WrongSignIn(ConnectorError):
+    """The request used a sign-in the network does not have (e.g. a password for an OAuth network)."""
+
+
+class AppNotRegistered(ConnectorError):
+    """Tertulia has no app registration for the network (an operator's `tertulia apps set`)."""
+
+
+class SignInNotVerified(ConnectorError):
+    """An OAuth return that is forged, replayed, too late or someone else's."""
+
+
+def _method(network: str, expected: SignIn) -> type[Connector]:
+    cls = connector_class(network)
+    if sign_in_method(cls) != expected:
+        raise WrongSignIn(_("%(network)s does not connect this way.") % {"network": cls.display_name})
+    return cls
+
+
+def connect_with_handle(actor: Actor, brand: Brand, network: str, handle: str) -> Channel:
+    _method(network, SignIn.HANDLE)
+    return connect_channel(actor, brand, network, handle)
+
+
+def connect_with_password(
+    actor: Actor, brand: Brand, network: str, handle: str, password: str, server: str = ""
+) -> Channel:
+    cls = _method(network, SignIn.PASSWORD)
+    account = cls.connect_with_password(handle, password, server)
+    # The account's own server (from its identity document) wins over what was typed.
+    service = account.credentials.get("service") or server
+    return connect_or_reconnect(actor, brand, network, account, {"service": service} if service else {})
+
+
+def begin_authorization(brand: Brand, user: User, network: str, base_url: str, redirect_uri: str) -> str:
+    """The address to send the person to; their return is checked by `complete_authorization`."""
+    cls = _method(network, SignIn.OAUTH)
+    base_url = base_url.rstrip("/")
+    with app_client(network, base_url) as app:
+        if app is None:
+            raise AppNotRegistered(
+                _("An administrator must first register Tertulia as an app on %(network)s.")
+                % {"network": cls.display_name}
+            )
+        pending = start_authorization(network, base_url, brand, user)
+        url: str = cls.authorization_url(app[0], redirect_uri, pending.state, pending.code_verifier)
+    return url
+
+
+def complete_authorization(actor: Actor, user: User, state: str, code: str, redirect_uri: str) -> Channel:
+    pending = finish_authorization(state, user)
+    if pending is None:
+        raise SignInNotVerified(_("That sign-in could not be verified or took too long. Please start again."))
+    if not code:
+        raise ConnectorError(_("The network did not authorize Tertulia."))
+    cls = connector_class(pending.network)
+    with app_client(pending.network, pending.base_url) as app:
+        if app is None:
+            raise AppNotRegistered(_("The app registration for this network was removed."))
+        account = cls.complete_authorization(app[0], redirect_uri, code, pending.code_verifier)
+    settings = {"base_url": pending.base_url} if pending.base_url else {}
+    return connect_or_reconnect(actor, pending.brand, pending.network, account, settings)
