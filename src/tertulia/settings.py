@@ -7,12 +7,13 @@ scale-out (`DATABASE_URL` for PostgreSQL, `REDIS_URL` for Huey and live updates)
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from tertulia.config import load_config
+from tertulia.config import load_config, parse_bool
 
 CONFIG = load_config()
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -174,6 +175,13 @@ if CONFIG.https:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 31_536_000
+
+# Connector options an operator may need (see docs/connectors/): intranet feeds, a private handle resolver.
+TERTULIA_FEEDS_ALLOW_PRIVATE_ADDRESSES = parse_bool(
+    "TERTULIA_FEEDS_ALLOW_PRIVATE_ADDRESSES", os.environ.get("TERTULIA_FEEDS_ALLOW_PRIVATE_ADDRESSES")
+)
+if os.environ.get("TERTULIA_BLUESKY_HANDLE_RESOLVER"):
+    TERTULIA_BLUESKY_HANDLE_RESOLVER = os.environ["TERTULIA_BLUESKY_HANDLE_RESOLVER"]
 
 TERTULIA_LIVE_BROKER = "redis" if CONFIG.redis_url else "database"
 TERTULIA_REDIS_URL = CONFIG.redis_url

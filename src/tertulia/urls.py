@@ -2,12 +2,15 @@ from django.urls import include, path
 
 from tertulia.api.urls import api
 from tertulia.connectors import views as connector_views
+from tertulia.connectors.bluesky import views as bluesky_views
 from tertulia.live import views as live_views
 
 urlpatterns = [
     path("api/v1/", api.urls),
     path("live/stream", live_views.stream, name="live-stream"),
     path("hooks/<slug:network>/", connector_views.receive, name="webhook"),
+    # Its URL is Tertulia's atproto OAuth client id: keep it stable (oauth.METADATA_PATH).
+    path("oauth/bluesky/client-metadata.json", bluesky_views.client_metadata, name="bluesky-client-metadata"),
     path("", include("tertulia.web.urls")),
 ]
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.utils.translation import gettext as _
 
-from tertulia.connectors.base import Connector, ConnectorError
+from tertulia.connectors.base import Connector, ConnectorError, OAuthClient
 from tertulia.connectors.registry import connector_class
-from tertulia.connectors.signin import SignIn, finish_authorization, sign_in_method, start_authorization
+from tertulia.connectors.signin import SignIn, finish_authorization, sign_in_methods, start_authorization
 from tertulia.core.actions.channels import connect_channel, connect_or_reconnect
 from tertulia.core.actions.context import Actor
 from tertulia.core.models import Brand, Channel, User
@@ -27,9 +30,21 @@ class SignInNotVerified(ConnectorError):
 
 def _method(network: str, expected: SignIn) -> type[Connector]:
     cls = connector_class(network)
-    if sign_in_method(cls) != expected:
+    if expected not in sign_in_methods(cls):
         raise WrongSignIn(_("%(network)s does not connect this way.") % {"network": cls.display_name})
     return cls
+
+
+@contextmanager
+def _oauth_client(cls: type[Connector], network: str, base_url: str) -> Iterator[OAuthClient | None]:
+    """The app registration for the network and server, or the connector's own client when
+    its protocol needs none (atproto: the client id is the URL of our metadata document)."""
+    with app_client(network, base_url) as app:
+        if app is not None:
+            yield app[0]
+            return
+    builtin = getattr(cls, "builtin_oauth_client", None)
+    yield builtin(base_url) if builtin is not None else None
 
 
 def connect_with_handle(actor: Actor, brand: Brand, network: str, handle: str) -> Channel:
@@ -51,14 +66,14 @@ def begin_authorization(brand: Brand, user: User, network: str, base_url: str, r
     """The address to send the person to; their return is checked by `complete_authorization`."""
     cls = _method(network, SignIn.OAUTH)
     base_url = base_url.rstrip("/")
-    with app_client(network, base_url) as app:
+    with _oauth_client(cls, network, base_url) as app:
         if app is None:
             raise AppNotRegistered(
                 _("An administrator must first register Tertulia as an app on %(network)s.")
                 % {"network": cls.display_name}
             )
         pending = start_authorization(network, base_url, brand, user)
-        url: str = cls.authorization_url(app[0], redirect_uri, pending.state, pending.code_verifier)
+        url: str = cls.authorization_url(app, redirect_uri, pending.state, pending.code_verifier)
     return url
 
 
@@ -69,9 +84,9 @@ def complete_authorization(actor: Actor, user: User, state: str, code: str, redi
     if not code:
         raise ConnectorError(_("The network did not authorize Tertulia."))
     cls = connector_class(pending.network)
-    with app_client(pending.network, pending.base_url) as app:
+    with _oauth_client(cls, pending.network, pending.base_url) as app:
         if app is None:
             raise AppNotRegistered(_("The app registration for this network was removed."))
-        account = cls.complete_authorization(app[0], redirect_uri, code, pending.code_verifier)
+        account = cls.complete_authorization(app, redirect_uri, code, pending.code_verifier)
     settings = {"base_url": pending.base_url} if pending.base_url else {}
     return connect_or_reconnect(actor, pending.brand, pending.network, account, settings)

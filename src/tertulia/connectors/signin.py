@@ -20,13 +20,26 @@ class SignIn(StrEnum):
     OAUTH = "oauth"  # a redirect to the network and back (Mastodon, X, Meta, LinkedIn)
 
 
-def sign_in_method(cls: type[Connector]) -> SignIn:
-    """Read from what the connector implements, so a new connector needs no extra declaration."""
+def sign_in_methods(cls: type[Connector]) -> tuple[SignIn, ...]:
+    """Every way the network signs in, read from what the connector implements (so a new
+    connector needs no extra declaration); OAuth first, as the one to offer first."""
+    found: list[SignIn] = []
     if cls.authorization_url.__func__ is not Connector.authorization_url.__func__:  # type: ignore[attr-defined]
-        return SignIn.OAUTH
+        found.append(SignIn.OAUTH)
     if cls.connect_with_password.__func__ is not Connector.connect_with_password.__func__:  # type: ignore[attr-defined]
-        return SignIn.PASSWORD
-    return SignIn.HANDLE
+        found.append(SignIn.PASSWORD)
+    return tuple(found) or (SignIn.HANDLE,)
+
+
+def sign_in_method(cls: type[Connector]) -> SignIn:
+    """The method a request that names none gets.
+
+    An app password when the network takes one (Bluesky has both: a form or an API call
+    that sends an app password keeps working, and OAuth is asked for by name or through
+    the authorize endpoint), else OAuth, else a handle.
+    """
+    methods = sign_in_methods(cls)
+    return SignIn.PASSWORD if SignIn.PASSWORD in methods else methods[0]
 
 
 STATE_TTL = timedelta(minutes=10)

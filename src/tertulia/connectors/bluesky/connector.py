@@ -1,9 +1,11 @@
 """Bluesky (the AT Protocol) behind the connector interface, through the `atproto` SDK.
 
-A channel's credentials are an app-password session: `access_jwt`, `refresh_jwt`, `did`
-and `service` (the account's PDS, which may differ from where the person signed in:
-bsky.social is an entryway in front of many PDS hosts). The app password itself is
-never stored. The connector never refreshes the session on its own: a refresh rotates
+A channel's credentials are either an app-password session: `access_jwt`, `refresh_jwt`,
+`did` and `service` (the account's PDS, which may differ from where the person signed in:
+bsky.social is an entryway in front of many PDS hosts; the app password itself is never
+stored), or an OAuth session (`auth` = "oauth", see `oauth.py`): DPoP-bound
+`access_token` and `refresh_token`, the DPoP key as a JWK, the token endpoint, `did`
+and `service`. The connector never refreshes the session on its own: a refresh rotates
 the refresh token, and only the caller can store the new one, so an expired access token
 raises AuthenticationFailed and the token-health monitor calls `refresh_credentials()`
 (`ConnectedAccount.expires_at` says when that is due).
@@ -16,10 +18,12 @@ See docs/connectors/bluesky.md for what is supported and why.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, ClassVar, TypeVar
+from urllib.parse import urlencode
 
 from atproto_client import Client, models  # type: ignore[import-untyped]
 from atproto_client.client.session import (  # type: ignore[import-untyped]
@@ -44,6 +48,7 @@ from tertulia.connectors.base import (
     InboundKind,
     InboundPage,
     MediaItem,
+    OAuthClient,
     OutgoingPost,
     PostMetrics,
     PublishedPost,
@@ -52,7 +57,7 @@ from tertulia.connectors.base import (
     RemoteAuthor,
     RemoteNotFound,
 )
-from tertulia.connectors.bluesky import inbound
+from tertulia.connectors.bluesky import inbound, oauth
 from tertulia.connectors.bluesky.errors import translate
 from tertulia.connectors.bluesky.records import (
     BLOCK_COLLECTION,
@@ -120,13 +125,50 @@ def _call(fn: Callable[[], T]) -> T:
         raise translate(exc) from exc
 
 
-def _new_client(service: str, bearer: str = "") -> Client:
+def _new_client(service: str, bearer: str = "", dpop: oauth.DPoPTransport | None = None) -> Client:
     # The Authorization header is set by hand rather than through the SDK's session, whose
-    # automatic refresh would rotate the refresh token behind the vault's back.
+    # automatic refresh would rotate the refresh token behind the vault's back. An OAuth
+    # session's requests are signed by the DPoP transport instead (token and proof).
+    if dpop is not None:
+        return Client(base_url=service, request=Request(timeout=TIMEOUT_SECONDS, transport=dpop))
     client = Client(base_url=service, request=Request(timeout=TIMEOUT_SECONDS))
     if bearer:
         client.request.add_additional_header("Authorization", f"Bearer {bearer}")
     return client
+
+
+def is_oauth(credentials: Mapping[str, str]) -> bool:
+    return credentials.get("auth") == "oauth"
+
+
+def _oauth_credentials(
+    tokens: Mapping[str, Any], key: oauth.DPoPKey, token_endpoint: str, client_id: str, service: str
+) -> dict[str, str]:
+    """What the vault keeps of a token answer; refuses an answer that is not an atproto session."""
+    access = str(tokens.get("access_token") or "")
+    did = str(tokens.get("sub") or "")
+    if (
+        not access
+        or str(tokens.get("token_type", "")).lower() != "dpop"
+        or not did.startswith("did:")
+        or "atproto" not in str(tokens.get("scope", "")).split()
+    ):
+        raise AuthenticationFailed(_("Bluesky's sign-in server gave an unusable session."))
+    credentials = {
+        "auth": "oauth",
+        "access_token": access,
+        "refresh_token": str(tokens.get("refresh_token") or ""),
+        "dpop_key": json.dumps(key.private_jwk()),
+        "token_endpoint": token_endpoint,
+        "client_id": client_id,
+        "did": did,
+        "service": service.rstrip("/"),
+        "scope": str(tokens.get("scope", "")),
+    }
+    expires_in = tokens.get("expires_in")
+    if isinstance(expires_in, int | float) and expires_in > 0:
+        credentials["expires_at"] = (timezone.now() + timedelta(seconds=float(expires_in))).isoformat()
+    return credentials
 
 
 def _get(obj: Any, name: str, default: Any = None) -> Any:
@@ -238,7 +280,15 @@ class BlueskyConnector(Connector):
 
     def client(self) -> Client:
         if self._client is None:
-            access = str(self.account.credentials.get("access_jwt") or "")
+            credentials = self.account.credentials
+            if is_oauth(credentials):
+                access = str(credentials.get("access_token") or "")
+                if not access or not self.did:
+                    raise AuthenticationFailed(_("This Bluesky channel has no session; reconnect it."))
+                key = oauth.DPoPKey.from_jwk(str(credentials.get("dpop_key") or "{}"))
+                self._client = _new_client(self.service, dpop=oauth.DPoPTransport(key, access))
+                return self._client
+            access = str(credentials.get("access_jwt") or "")
             if not access or not self.did:
                 raise AuthenticationFailed(_("This Bluesky channel has no session; reconnect it."))
             self._client = _new_client(self.service, access)
@@ -344,6 +394,8 @@ class BlueskyConnector(Connector):
 
     def refresh_credentials(self) -> Mapping[str, str]:
         """A new session from the refresh token; the old refresh token stops working."""
+        if is_oauth(self.account.credentials):
+            return self._refresh_oauth()
         refresh = str(self.account.credentials.get("refresh_jwt") or "")
         if not refresh:
             raise AuthenticationFailed(_("This Bluesky channel has no session; reconnect it."))
@@ -364,6 +416,39 @@ class BlueskyConnector(Connector):
         self.did = credentials["did"]
         expiry = jwt_expiry(credentials["access_jwt"])
         return {**credentials, "expires_at": expiry.isoformat()} if expiry else credentials
+
+    def _refresh_oauth(self) -> Mapping[str, str]:
+        """The refresh-token grant at the authorization server, proved with the session's DPoP key."""
+        old = self.account.credentials
+        refresh = str(old.get("refresh_token") or "")
+        endpoint = str(old.get("token_endpoint") or "")
+        if not refresh or not endpoint:
+            raise AuthenticationFailed(_("This Bluesky channel has no session; reconnect it."))
+        key = oauth.DPoPKey.from_jwk(str(old.get("dpop_key") or "{}"))
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": refresh,
+            "client_id": str(old.get("client_id", "")),
+        }
+        with oauth.http_client() as http:
+            response = oauth.dpop_post(http, key, endpoint, form, oauth.NonceBook())
+        if response.status_code != 200:
+            raise oauth.oauth_error(response)
+        credentials = _oauth_credentials(
+            response.json(), key, endpoint, str(old.get("client_id", "")), self.service
+        )
+        if credentials["did"] != self.did:
+            raise AuthenticationFailed(_("Bluesky's sign-in server gave a session for another account."))
+        if not credentials["refresh_token"]:
+            credentials["refresh_token"] = refresh
+        self.close()
+        self.account = ChannelAccount(
+            handle=self.account.handle,
+            external_id=self.did,
+            credentials=credentials,
+            settings=self.account.settings,
+        )
+        return credentials
 
     def rate_limit_state(self) -> RateLimitState:
         """The hourly write budget, the one a busy account runs out of first."""
@@ -646,4 +731,86 @@ class BlueskyConnector(Connector):
             connector.close()
         return ConnectedAccount(
             info=info, credentials=credentials, expires_at=jwt_expiry(credentials["access_jwt"])
+        )
+
+    @classmethod
+    def builtin_oauth_client(cls, base_url: str) -> OAuthClient:
+        """atproto OAuth needs no registration: the client id is our metadata document's URL."""
+        return OAuthClient(client_id="", base_url=base_url)
+
+    @classmethod
+    def authorization_url(cls, client: OAuthClient, redirect_uri: str, state: str, code_verifier: str) -> str:
+        """Push the authorization request (PAR, PKCE S256, DPoP) and return where to send the person."""
+        found = oauth.discover(client.base_url)
+        key = oauth.DPoPKey.derive(code_verifier)
+        client_id = oauth.client_id_for(redirect_uri, client.client_id)
+        form = {
+            "client_id": client_id,
+            "response_type": "code",
+            "redirect_uri": redirect_uri,
+            "scope": oauth.SCOPE,
+            "state": state,
+            "code_challenge": oauth.pkce_challenge(code_verifier),
+            "code_challenge_method": "S256",
+        }
+        if found.login_hint:
+            form["login_hint"] = found.login_hint
+        with oauth.http_client() as http:
+            response = oauth.dpop_post(http, key, found.server.par_endpoint, form, oauth.NonceBook())
+        if response.status_code not in (200, 201):
+            raise oauth.oauth_error(response)
+        request_uri = str(response.json().get("request_uri") or "")
+        if not request_uri:
+            raise ConnectorError(_("Bluesky's sign-in server did not accept the request."))
+        query = urlencode({"client_id": client_id, "request_uri": request_uri})
+        return f"{found.server.authorization_endpoint}?{query}"
+
+    @classmethod
+    def complete_authorization(
+        cls, client: OAuthClient, redirect_uri: str, code: str, code_verifier: str
+    ) -> ConnectedAccount:
+        """Exchange the code (PKCE, the PAR's DPoP key); check whose account it is and where it lives."""
+        found = oauth.discover(client.base_url)
+        key = oauth.DPoPKey.derive(code_verifier)
+        client_id = oauth.client_id_for(redirect_uri, client.client_id)
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "code_verifier": code_verifier,
+            "client_id": client_id,
+        }
+        with oauth.http_client() as http:
+            response = oauth.dpop_post(http, key, found.server.token_endpoint, form, oauth.NonceBook())
+            if response.status_code != 200:
+                raise oauth.oauth_error(response)
+            tokens = response.json()
+            did = str(tokens.get("sub") or "")
+            if found.did and did != found.did:
+                raise AuthenticationFailed(_("Bluesky signed in another account than the one asked for."))
+            # The account's own PDS (from its DID document) must trust this authorization
+            # server; otherwise any server could hand out sessions for any DID.
+            service = oauth.pds_of(http, did) if did.startswith("did:") else ""
+            if service and oauth.issuer_of_resource(http, service) != found.server.issuer:
+                raise AuthenticationFailed(_("This Bluesky account is not managed by that sign-in server."))
+        credentials = _oauth_credentials(tokens, key, found.server.token_endpoint, client_id, service)
+        connector = cls(
+            ChannelAccount(
+                handle=did,
+                external_id=did,
+                credentials=credentials,
+                settings={"service": credentials["service"]},
+            )
+        )
+        try:
+            info = connector.verify_account()
+        finally:
+            connector.close()
+        if info.external_id != did:
+            raise AuthenticationFailed(_("Bluesky's sign-in server gave a session for another account."))
+        expires = credentials.get("expires_at")
+        return ConnectedAccount(
+            info=info,
+            credentials=credentials,
+            expires_at=datetime.fromisoformat(expires) if expires else None,
         )

@@ -10,6 +10,7 @@ match. See docs/connectors/feeds.md.
 from __future__ import annotations
 
 import calendar
+import hashlib
 import io
 import re
 import time
@@ -21,6 +22,7 @@ import feedparser  # type: ignore[import-untyped]  # no stubs or py.typed
 import httpx
 from django.utils.translation import gettext as _
 
+from tertulia.connectors import ratelimit
 from tertulia.connectors.base import (
     AccountInfo,
     Capability,
@@ -30,6 +32,7 @@ from tertulia.connectors.base import (
     InboundItem,
     InboundKind,
     InboundPage,
+    RateLimited,
     RemoteAuthor,
     TemporaryFailure,
 )
@@ -38,6 +41,11 @@ from tertulia.connectors.feeds.cursor import FeedCursor, entry_key
 from tertulia.connectors.feeds.text import html_to_text
 
 NETWORK = "feeds"
+# One fetch of a feed per minute at most, whatever the number of workers or channels polling it:
+# our politeness to the feed's server (feeds publish no limits of their own).
+FETCH = "fetch"
+BUDGETS: dict[str, ratelimit.Budget] = {FETCH: ratelimit.Budget(limit=1, window_seconds=60)}
+ratelimit.register(NETWORK, BUDGETS)
 MAX_TEXT_CHARS = 20_000  # a whole blog post is more than listening needs
 
 
@@ -107,6 +115,10 @@ class FeedConnector(Connector):
         self.url = fetch.check_url(url)
         self.transport = transport
         self.max_bytes = int(account.settings.get("max_bytes", fetch.MAX_FEED_BYTES))
+        # The budget is the feed's, shared by every channel that polls the same address.
+        self.rate_key = (
+            self.url if len(self.url) <= 255 else "sha256:" + hashlib.sha256(self.url.encode()).hexdigest()
+        )
 
     # -- connecting
 
@@ -176,13 +188,20 @@ class FeedConnector(Connector):
     # -- internals
 
     def _fetch(self, state: FeedCursor) -> fetch.FetchResult:
-        return fetch.fetch(
-            self.url,
-            etag=state.etag,
-            last_modified=state.modified,
-            transport=self.transport,
-            max_bytes=self.max_bytes,
-        )
+        """One fetch, if the feed's budget allows it (RateLimited otherwise, and nothing is sent); a 429
+        holds every worker off the feed for its Retry-After."""
+        ratelimit.spend(NETWORK, self.rate_key, FETCH)
+        try:
+            return fetch.fetch(
+                self.url,
+                etag=state.etag,
+                last_modified=state.modified,
+                transport=self.transport,
+                max_bytes=self.max_bytes,
+            )
+        except RateLimited as limited:
+            ratelimit.hold_off(NETWORK, self.rate_key, FETCH, limited.retry_after)
+            raise
 
     def _parse(self, body: bytes, result: fetch.FetchResult | None = None) -> Any:
         """feedparser over the bytes we fetched (a BytesIO: given bare bytes it may try to open a file).

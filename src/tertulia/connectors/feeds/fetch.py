@@ -27,12 +27,13 @@ import httpx
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from tertulia.connectors.base import ContentRejected, RemoteNotFound, TemporaryFailure
+from tertulia.connectors.base import ContentRejected, RateLimited, RemoteNotFound, TemporaryFailure
 
 MAX_FEED_BYTES = 5 * 1024 * 1024
 MAX_REDIRECTS = 5
 TIMEOUT = httpx.Timeout(20.0, connect=10.0)
 USER_AGENT = "Tertulia feed reader (+https://github.com/tertulia)"
+DEFAULT_RETRY_AFTER = 300.0  # a 429 without Retry-After: five minutes
 ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 
 
@@ -124,7 +125,14 @@ def _read(url: str, response: httpx.Response, max_bytes: int) -> FetchResult:
         raise RemoteNotFound(_("The feed is gone (HTTP %(status)d).") % {"status": status})
     if status in (401, 403):
         raise ContentRejected(_("The feed's server refused access (HTTP %(status)d).") % {"status": status})
-    if status == 429 or status >= 500:
+    if status == 429:
+        value = response.headers.get("retry-after", "").strip()
+        wait = float(value) if value.isdigit() else DEFAULT_RETRY_AFTER
+        raise RateLimited(
+            _("The feed's server asks to slow down; try again in %(seconds)d s.") % {"seconds": wait},
+            retry_after=wait,
+        )
+    if status >= 500:
         raise TemporaryFailure(
             _("The feed's server could not answer now (HTTP %(status)d).") % {"status": status}
         )

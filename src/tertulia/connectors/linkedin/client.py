@@ -3,18 +3,26 @@
 Every request carries the bearer token, `LinkedIn-Version: YYYYMM` (the API
 version the shapes here follow) and `X-Restli-Protocol-Version: 2.0.0` (Rest.li
 2.0 URL encoding: URNs in paths and queries are percent-encoded, lists are
-`List(a,b)`). LinkedIn publishes daily limits per application and member but no
-rate headers; a 429 is honoured with its Retry-After (or an hour).
+`List(a,b)`).
+
+LinkedIn limits calls per application and per member per day (reset at midnight UTC) and sends no
+rate headers. Every request spends from shared budgets in `tertulia.connectors.ratelimit` first, so
+all workers together stay inside them: the channel's daily calls, its daily posts and comments, and
+the whole application's daily calls (see BUDGETS and docs/connectors/linkedin.md for the numbers).
+A 429 holds every worker off the channel until its Retry-After (or an hour).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 from django.utils.translation import gettext as _
 
+from tertulia.connectors import ratelimit
 from tertulia.connectors.base import (
     AuthenticationFailed,
     ContentRejected,
@@ -29,6 +37,44 @@ RESTLI_PROTOCOL = "2.0.0"
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 USER_AGENT = "Tertulia (+https://github.com/tertulia)"
 DEFAULT_RETRY_AFTER = 3600.0
+
+NETWORK = "linkedin"
+DAY = 24 * 60 * 60
+# LinkedIn does not publish its standard limits ("look them up in the Developer Portal, Analytics
+# tab"); these are conservative defaults, documented in docs/connectors/linkedin.md.
+CALLS = "calls"  # every request of one channel (one member acting for one organization)
+WRITES = "writes"  # posts and comments created by one channel
+APP = "app"  # every request of the whole application, all channels together
+APP_ACCOUNT = "*"
+BUDGETS: dict[str, ratelimit.Budget] = {
+    CALLS: ratelimit.Budget(limit=5_000, window_seconds=DAY),
+    WRITES: ratelimit.Budget(limit=150, window_seconds=DAY),
+    APP: ratelimit.Budget(limit=100_000, window_seconds=DAY),
+}
+ratelimit.register(NETWORK, BUDGETS)
+
+
+def retry_after(value: str, default: float, now: datetime | None = None) -> float:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date; else `default`."""
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return default
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - (now or datetime.now(UTC))).total_seconds(), 0.0)
+
+
+def buckets_for(method: str, path: str) -> list[str]:
+    """The channel's budgets a request spends from, most restrictive first."""
+    route = urlsplit(path).path
+    creates = method.upper() == "POST" and (
+        route == "/rest/posts" or (route.startswith("/rest/socialActions/") and route.endswith("/comments"))
+    )
+    return [WRITES, CALLS] if creates else [CALLS]
 
 
 class DuplicatePost(ContentRejected):
@@ -64,8 +110,7 @@ def raise_for_status(response: httpx.Response) -> None:
     if status == 404:
         raise RemoteNotFound(_("LinkedIn has no such item: %(detail)s") % {"detail": detail})
     if status == 429:
-        value = response.headers.get("Retry-After", "")
-        wait = float(value) if value.strip().isdigit() else DEFAULT_RETRY_AFTER
+        wait = retry_after(response.headers.get("Retry-After", ""), DEFAULT_RETRY_AFTER)
         raise RateLimited(
             _("LinkedIn rate limit reached; try again in %(seconds)d s.") % {"seconds": wait},
             retry_after=wait,
@@ -95,9 +140,12 @@ class LinkedInHTTP:
         access_token: str,
         version: str = API_VERSION,
         transport: httpx.BaseTransport | None = None,
+        account_key: str = "",
     ) -> None:
         self.base_url = (base_url or API_BASE_URL).rstrip("/")
         self.access_token = access_token
+        # The channel whose budgets requests spend from; "" (signing in, no channel yet): the app's only.
+        self.account_key = account_key
         self.client = httpx.Client(
             base_url=self.base_url,
             headers={
@@ -123,14 +171,27 @@ class LinkedInHTTP:
         content: bytes | None = None,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        """`path` carries its query already encoded (Rest.li lists and URNs do not survive httpx's params)."""
+        """`path` carries its query already encoded (Rest.li lists and URNs do not survive httpx's params).
+
+        Spends from the channel's and the application's budgets first (RateLimited, costing nothing,
+        if one is used up or held off); a 429 holds every worker off this channel until Retry-After.
+        """
+        if self.account_key:
+            for bucket in buckets_for(method, path):
+                ratelimit.spend(NETWORK, self.account_key, bucket)
+        ratelimit.spend(NETWORK, APP_ACCOUNT, APP)
         try:
             response = self.client.request(method, path, json=json, content=content, headers=headers)
         except httpx.TimeoutException as error:
             raise TemporaryFailure(_("LinkedIn did not answer in time.")) from error
         except httpx.TransportError as error:
             raise TemporaryFailure(_("Could not reach LinkedIn.")) from error
-        raise_for_status(response)
+        try:
+            raise_for_status(response)
+        except RateLimited as limited:
+            if self.account_key:
+                ratelimit.hold_off(NETWORK, self.account_key, CALLS, limited.retry_after)
+            raise
         return response
 
     def json(self, method: str, path: str, **kwargs: Any) -> Any:

@@ -43,9 +43,15 @@ from tertulia.connectors.base import (
     RemoteNotFound,
 )
 from tertulia.connectors.linkedin import oauth
-from tertulia.connectors.linkedin.client import API_BASE_URL, API_VERSION, DuplicatePost, LinkedInHTTP, urn
+from tertulia.connectors.linkedin.client import (
+    API_BASE_URL,
+    API_VERSION,
+    NETWORK,
+    DuplicatePost,
+    LinkedInHTTP,
+    urn,
+)
 
-NETWORK = "linkedin"
 MAX_COMMENTARY = 3000  # characters in a post's commentary
 MAX_COMMENT = 1250  # characters in a comment
 MAX_IMAGES = 20  # a multi-image post
@@ -105,6 +111,7 @@ class LinkedInConnector(Connector):
             str(account.credentials.get("access_token") or ""),
             version=str(account.settings.get("version") or API_VERSION),
             transport=transport,
+            account_key=self.organization,
         )
         self.posts_to_watch = int(account.settings.get("posts_to_watch", POSTS_TO_WATCH))
 

@@ -4,19 +4,28 @@ Application Passwords (WordPress 5.6+) are HTTP Basic credentials made for API
 clients: the user name and a 24-character password generated in the user's
 profile, revocable there one by one. There is no token to exchange them for, so
 the application password itself is the credential kept (sealed) in the vault.
-WordPress publishes no rate limits; a 429 from a host or plugin is honoured.
+
+WordPress publishes no rate limits, but a site is somebody's server (often a small one), so every
+request spends from a polite per-site budget in `tertulia.connectors.ratelimit` shared by all
+workers and all channels on that site (BUDGETS). A 429 from a host or security plugin holds every
+worker off the site until its Retry-After (or a minute); `RateLimit-*` / `X-RateLimit-*` headers,
+where a host sends them, replace our count with the site's own.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 from django.utils.translation import gettext as _
 
+from tertulia.connectors import ratelimit
 from tertulia.connectors.base import (
     AuthenticationFailed,
+    ConnectorError,
     ContentRejected,
     RateLimited,
     RemoteNotFound,
@@ -27,6 +36,56 @@ API_PREFIX = "/wp-json/wp/v2"
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 USER_AGENT = "Tertulia (+https://github.com/tertulia)"
 DEFAULT_RETRY_AFTER = 60.0
+
+NETWORK = "wordpress"
+REQUESTS = "requests"
+# Our own politeness, not WordPress's (it has none): one request a second on average, per site.
+BUDGETS: dict[str, ratelimit.Budget] = {REQUESTS: ratelimit.Budget(limit=60, window_seconds=60)}
+ratelimit.register(NETWORK, BUDGETS)
+
+
+def retry_after(value: str, default: float, now: datetime | None = None) -> float:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date; else `default`."""
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return default
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - (now or datetime.now(UTC))).total_seconds(), 0.0)
+
+
+def _header_int(response: httpx.Response, *names: str) -> int | None:
+    for name in names:
+        value = response.headers.get(name, "").strip()
+        if value.isdigit():
+            return int(value)
+    return None
+
+
+def observed_window(response: httpx.Response, now: datetime) -> tuple[int, int, datetime] | None:
+    """(limit, remaining, resets at) from `RateLimit-*` (IETF draft: reset in seconds) or `X-RateLimit-*`
+    (reset in seconds, or an epoch time) headers, if the site sends all three."""
+    limit = _header_int(response, "ratelimit-limit", "x-ratelimit-limit")
+    remaining = _header_int(response, "ratelimit-remaining", "x-ratelimit-remaining")
+    reset = _header_int(response, "ratelimit-reset", "x-ratelimit-reset")
+    if limit is None or remaining is None or reset is None:
+        return None
+    resets_at = (
+        datetime.fromtimestamp(reset, tz=UTC) if reset > 1_000_000_000 else now + timedelta(seconds=reset)
+    )
+    return limit, remaining, resets_at
+
+
+def _code(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    return str(body.get("code") or "") if isinstance(body, dict) else ""
 
 
 def site_url(value: str) -> str:
@@ -65,11 +124,25 @@ def raise_for_status(response: httpx.Response) -> None:
     if status in (404, 410):
         raise RemoteNotFound(_("WordPress has no such item: %(detail)s") % {"detail": detail})
     if status == 429:
-        value = response.headers.get("Retry-After", "")
-        wait = float(value) if value.strip().isdigit() else DEFAULT_RETRY_AFTER
+        wait = retry_after(response.headers.get("Retry-After", ""), DEFAULT_RETRY_AFTER)
         raise RateLimited(
             _("The WordPress site asks to slow down; try again in %(seconds)d s.") % {"seconds": wait},
             retry_after=wait,
+        )
+    if status == 501:
+        # Not implemented: asking again changes nothing. On DELETE it is the site's trash being off
+        # (EMPTY_TRASH_DAYS = 0, code rest_trash_not_supported): only deleting for good would work.
+        if _code(response) == "rest_trash_not_supported":
+            raise ConnectorError(
+                _(
+                    "This WordPress site has its trash turned off, so the comment cannot be moved to the "
+                    "trash. Delete it from the site's Comments screen, or turn the trash on."
+                ),
+                retryable=False,
+            )
+        raise ConnectorError(
+            _("The WordPress site does not support this (501): %(detail)s") % {"detail": detail},
+            retryable=False,
         )
     if status >= 500:
         raise TemporaryFailure(
@@ -86,6 +159,8 @@ class WordPressHTTP:
         self, base_url: str, username: str, password: str, transport: httpx.BaseTransport | None = None
     ) -> None:
         self.base_url = site_url(base_url)
+        # Budgets are per site (every user and channel on it shares them), keyed by its address.
+        self.account_key = self.base_url[:255]
         self.client = httpx.Client(
             base_url=self.base_url + API_PREFIX,
             auth=httpx.BasicAuth(username, password),
@@ -105,13 +180,24 @@ class WordPressHTTP:
         params: dict[str, str | int] | None = None,
         json: dict[str, Any] | None = None,
     ) -> httpx.Response:
+        ratelimit.spend(NETWORK, self.account_key, REQUESTS)
         try:
             response = self.client.request(method, path, params=params, json=json)
         except httpx.TimeoutException as error:
             raise TemporaryFailure(_("The WordPress site did not answer in time.")) from error
         except httpx.TransportError as error:
             raise TemporaryFailure(_("Could not reach the WordPress site.")) from error
-        raise_for_status(response)
+        window = observed_window(response, datetime.now(UTC))
+        if window is not None:
+            limit, remaining, resets_at = window
+            ratelimit.observe(
+                NETWORK, self.account_key, REQUESTS, limit=limit, remaining=remaining, resets_at=resets_at
+            )
+        try:
+            raise_for_status(response)
+        except RateLimited as limited:
+            ratelimit.hold_off(NETWORK, self.account_key, REQUESTS, limited.retry_after)
+            raise
         return response
 
     def json(self, method: str, path: str, **kwargs: Any) -> Any:

@@ -49,6 +49,12 @@ BUDGETS: dict[str, ratelimit.Budget] = {
     "DELETE /2/dm_events/:id": ratelimit.Budget(limit=300, window_seconds=FIFTEEN_MINUTES),
     "PUT /2/tweets/:id/hidden": ratelimit.Budget(limit=50, window_seconds=FIFTEEN_MINUTES),
     "POST /2/users/:id/muting": ratelimit.Budget(limit=50, window_seconds=FIFTEEN_MINUTES),
+    # Media upload (images for posts): first guesses until X's headers say otherwise (docs/connectors/x.md).
+    "POST /2/media/upload/initialize": ratelimit.Budget(limit=180, window_seconds=FIFTEEN_MINUTES),
+    "POST /2/media/upload/:id/append": ratelimit.Budget(limit=900, window_seconds=FIFTEEN_MINUTES),
+    "POST /2/media/upload/:id/finalize": ratelimit.Budget(limit=180, window_seconds=FIFTEEN_MINUTES),
+    "GET /2/media/upload": ratelimit.Budget(limit=900, window_seconds=FIFTEEN_MINUTES),
+    "POST /2/media/metadata": ratelimit.Budget(limit=180, window_seconds=FIFTEEN_MINUTES),
 }
 ratelimit.register(NETWORK, BUDGETS)
 

@@ -48,7 +48,7 @@ from tertulia.connectors.base import (
     WebhookEvent,
     WebhookReply,
 )
-from tertulia.connectors.x import counting, oauth, webhooks
+from tertulia.connectors.x import counting, media, oauth, webhooks
 from tertulia.connectors.x.client import BUDGETS, NETWORK, XHttp
 
 API_BASE_URL = oauth.API_BASE_URL
@@ -137,6 +137,8 @@ class XConnector(Connector):
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {
             Capability.PUBLISH_TEXT,
+            Capability.PUBLISH_IMAGES,
+            Capability.ALT_TEXT,
             Capability.THREADS,
             Capability.QUOTE,
             Capability.REPLY,
@@ -155,6 +157,8 @@ class XConnector(Connector):
             Capability.FIND_OWN_POST,
         }
     )
+    # Account Activity kinds the inbox ingests: mentions and replies (posts), and direct messages.
+    webhook_kinds: ClassVar[frozenset[str]] = frozenset({"tweet_create_events", "direct_message_events"})
 
     def __init__(self, account: ChannelAccount, http: httpx.Client | None = None) -> None:
         super().__init__(account)
@@ -166,6 +170,7 @@ class XConnector(Connector):
             account_key=account.external_id or account.handle or "unconnected",
             http=http,
         )
+        self.uploader = media.Uploader(self.api)
 
     # -- plumbing
 
@@ -222,23 +227,26 @@ class XConnector(Connector):
     # -- publishing
 
     def publish(self, post: OutgoingPost) -> PublishedPost:
-        if post.media:
-            raise self._unsupported(_lazy("media in posts"))
-        parsed = counting.parse_text(post.text)
-        if parsed.has_invalid_characters:
-            raise ContentRejected(
-                _("The text has characters X does not accept (byte-order or direction marks).")
-            )
-        if not parsed.valid:
-            raise ContentRejected(
-                _("The text counts %(count)d on X; the limit is %(limit)d.")
-                % {"count": parsed.weighted_length, "limit": self.max_text_length}
-            )
+        """A post, with up to 4 images (alt text included): everything is checked before any upload."""
+        if post.text or not post.media:
+            parsed = counting.parse_text(post.text)
+            if parsed.has_invalid_characters:
+                raise ContentRejected(
+                    _("The text has characters X does not accept (byte-order or direction marks).")
+                )
+            if not parsed.valid:
+                raise ContentRejected(
+                    _("The text counts %(count)d on X; the limit is %(limit)d.")
+                    % {"count": parsed.weighted_length, "limit": self.max_text_length}
+                )
+        media.check(post.media)
         body: dict[str, Any] = {"text": post.text}
         if post.reply_to:
             body["reply"] = {"in_reply_to_tweet_id": self._post_id(post.reply_to)}
         if post.quote_of:
             body["quote_tweet_id"] = self._post_id(post.quote_of)
+        if post.media:
+            body["media"] = {"media_ids": self.uploader.upload_all(post.media)}
         payload = self.api.request("POST", "/2/tweets", "POST /2/tweets", json=body)
         data = payload.get("data")
         if not isinstance(data, dict) or "id" not in data:
@@ -279,7 +287,10 @@ class XConnector(Connector):
             f"/2/users/{self._me()}/tweets", "GET /2/users/:id/tweets", params, max_pages=2
         ):
             refs = _references(item)
-            if _comparable(str(item.get("text", ""))) != wanted:
+            found = _comparable(str(item.get("text", "")))
+            if post.media and found != wanted and found.endswith("<url>"):
+                found = found.removesuffix("<url>").rstrip()  # X appends a link to the media
+            if found != wanted:
                 continue
             if (post.reply_to or None) != refs.get("replied_to") or (post.quote_of or None) != refs.get(
                 "quoted"

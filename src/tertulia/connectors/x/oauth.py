@@ -39,6 +39,7 @@ SCOPES: tuple[str, ...] = (
     "mute.write",
     "dm.read",
     "dm.write",
+    "media.write",
     "offline.access",
 )
 TIMEOUT = httpx.Timeout(20.0)

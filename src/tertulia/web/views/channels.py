@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from tertulia.connectors import connecting
 from tertulia.connectors.base import ConnectorError
 from tertulia.connectors.registry import UnknownNetwork, connector_class, networks
-from tertulia.connectors.signin import SignIn, sign_in_method
+from tertulia.connectors.signin import SignIn, sign_in_method, sign_in_methods
 from tertulia.core.actions.channels import ChannelTaken
 from tertulia.core.actions.context import Actor
 from tertulia.core.models import Channel
@@ -26,15 +26,24 @@ from tertulia.web.views.sections import section
 MAX_FIELD = 255
 
 
-def _methods() -> list[tuple[str, str, SignIn]]:
+def _methods() -> list[tuple[str, str, tuple[SignIn, ...]]]:
+    """(network, label, its sign-in methods): one form per method (Bluesky offers OAuth and app passwords)."""
     found = []
     for name in networks():
         try:
             cls = connector_class(name)
         except (UnknownNetwork, ImportError):
             continue
-        found.append((name, cls.display_name, sign_in_method(cls)))
+        found.append((name, cls.display_name, sign_in_methods(cls)))
     return found
+
+
+def _chosen_method(request: HttpRequest, network: str) -> SignIn:
+    """The form's `method` when the network has it, else the network's default."""
+    cls = connector_class(network)
+    asked = request.POST.get("method", "")
+    methods = sign_in_methods(cls)
+    return SignIn(asked) if asked in methods else sign_in_method(cls)
 
 
 @section("settings", Perm.MANAGE_CHANNELS)
@@ -78,7 +87,7 @@ def connect(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     try:
         if tenant.brand is None:
             raise ConnectorError(_("Create a brand first."))
-        method = sign_in_method(connector_class(network))
+        method = _chosen_method(request, network)
         if method == SignIn.OAUTH:
             url = connecting.begin_authorization(
                 tenant.brand, signed_in_user(request), network, _server(request), callback_uri(request)

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from tertulia.connectors import ratelimit
 from tertulia.connectors.base import ChannelAccount
+from tertulia.connectors.feeds import connector as feeds_connector
 from tertulia.connectors.feeds.connector import FeedConnector
 from tertulia.connectors.feeds.tests.server import FeedServer, LiveFeed
 
@@ -14,6 +16,23 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
+
+
+@pytest.fixture(autouse=True)
+def polling_budget(db) -> Iterator[None]:
+    """Fetches spend from the feed's budget in the database. Most tests poll one feed many times in a
+    second, which production refuses (once a minute): they get a large budget. Tests that ask for
+    `real_feed_budget` get the real one."""
+    ratelimit.register(
+        feeds_connector.NETWORK, {feeds_connector.FETCH: ratelimit.Budget(limit=10_000, window_seconds=60)}
+    )
+    yield
+    ratelimit.register(feeds_connector.NETWORK, feeds_connector.BUDGETS)
+
+
+@pytest.fixture
+def real_feed_budget(polling_budget: None) -> None:
+    ratelimit.register(feeds_connector.NETWORK, feeds_connector.BUDGETS)
 
 
 @pytest.fixture

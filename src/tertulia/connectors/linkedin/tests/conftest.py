@@ -10,7 +10,8 @@ from tertulia.connectors.linkedin.tests.fake import ORG, TOKEN, FakeLinkedIn
 
 
 @pytest.fixture
-def linkedin() -> Iterator[FakeLinkedIn]:
+def linkedin(db) -> Iterator[FakeLinkedIn]:
+    # db: every request spends from the shared rate-limit budgets, which live in the database.
     with FakeLinkedIn().running() as running:
         yield running
         assert running.violations == []  # every test: nothing the connector sent was malformed

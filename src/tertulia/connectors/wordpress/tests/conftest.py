@@ -10,7 +10,8 @@ from tertulia.connectors.wordpress.tests.fake import APP_PASSWORD, USERNAME, Fak
 
 
 @pytest.fixture
-def site() -> Iterator[FakeWordPress]:
+def site(db) -> Iterator[FakeWordPress]:
+    # db: every request spends from the site's shared rate-limit budget, kept in the database.
     with FakeWordPress().running() as running:
         yield running
         assert running.violations == []  # every test: nothing the connector sent was malformed

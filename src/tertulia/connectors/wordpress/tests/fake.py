@@ -51,6 +51,8 @@ class FakeWordPress:
         self.next_id = 100
         self.clock = datetime(2025, 6, 1, 10, 0, tzinfo=UTC)
         self.fail_next: tuple[int, dict[str, str]] | None = None
+        self.trash_disabled = False  # EMPTY_TRASH_DAYS = 0: DELETE without force answers 501
+        self.rate_headers: dict[str, str] = {}  # sent with every answer (hosts that announce limits)
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -87,7 +89,7 @@ class FakeWordPress:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=UTF-8")
                 self.send_header("Content-Length", str(len(data)))
-                for name, value in extra.items():
+                for name, value in {**fake.rate_headers, **extra}.items():
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
@@ -200,6 +202,12 @@ class FakeWordPress:
             if request.method == "DELETE":
                 if request.body is not None:
                     return self.violation("DELETE takes no body")
+                if self.trash_disabled:
+                    return self.error(
+                        501,
+                        "rest_trash_not_supported",
+                        "The comment does not support trashing. Set 'force=true' to delete.",
+                    )
                 if comment["status"] == "trash":
                     return self.error(410, "rest_already_trashed", "The comment has already been trashed.")
                 comment["status"] = "trash"

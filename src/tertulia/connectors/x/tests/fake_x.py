@@ -154,6 +154,12 @@ class FakeX:
     # Operation → how many of its next requests answer 429 / 5xx.
     throttle: dict[str, int] = field(default_factory=dict)
     fail: dict[str, int] = field(default_factory=dict)
+    # Uploaded media by id: type, size, category, segments, finalized, alt text, processing state.
+    media: dict[str, dict[str, Any]] = field(default_factory=dict)
+    post_media: dict[str, list[str]] = field(default_factory=dict)  # post id → its media ids
+    # GIFs (tweet_gif) report processing after FINALIZE for this many status polls; then succeed or fail.
+    processing_polls: int = 1
+    fail_processing: bool = False
     me_id: str = ""
     _sequence: itertools.count[int] = field(default_factory=itertools.count)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -254,6 +260,11 @@ class FakeX:
             "deleteDirectMessagesEvents": self._delete_dm,
             "hidePostsReply": self._hide,
             "muteUser": self._mute,
+            "initializeMediaUpload": self._media_initialize,
+            "appendMediaUpload": self._media_append,
+            "finalizeMediaUpload": self._media_finalize,
+            "getMediaUploadStatus": self._media_status,
+            "createMediaMetadata": self._media_metadata,
             "oauth2Token": self._token,
         }
         for operation, handler in handlers.items():
@@ -306,12 +317,21 @@ class FakeX:
         for target in (reply_to, quote_of):
             if target and target not in self.posts:
                 return _problem_not_found(target)
+        media_ids = (body.get("media") or {}).get("media_ids") or []
+        for media_id in media_ids:
+            item = self.media.get(media_id)
+            if item is None or not item["finalized"] or item["state"] != "succeeded":
+                return _error(400, "Invalid Request", f"Your media IDs are invalid: {media_id}")
         stored = as_x_stores_it(text)
         if reply_to and self.posts[reply_to]["author_id"] != self.me_id:
             # v2 starts the text of a reply with the handle it answers (display_text_range skips it).
             stored = f"@{self.users[self.posts[reply_to]['author_id']]['username']} {stored}"
         post_id = self.add_post(self.me_id, stored, reply_to=reply_to, quote_of=quote_of)
         self.sent_texts[post_id] = text
+        if media_ids:
+            self.post_media[post_id] = list(media_ids)
+            # X appends a link to the media to the post's text.
+            self.posts[post_id]["text"] = (stored + " https://t.co/m" + post_id[-8:]).strip()
         data = self.fixtures.build(
             "CreatePostsResponseData", id=post_id, text=text, edit_history_post_ids=[post_id]
         )
@@ -387,6 +407,91 @@ class FakeX:
     def _user_posts(self, request: RecordedRequest) -> SpecResponse:
         own = [p for p in self.posts.values() if p["author_id"] == request.path_params["id"]]
         return self._timeline(request, own, "GetUsersPostsResponse")
+
+    # -- media (chunked upload and metadata)
+
+    def _media_initialize(self, request: RecordedRequest) -> SpecResponse:
+        body = request.json()
+        if set(body) < {"media_type", "total_bytes", "media_category"}:
+            return _error(400, "Invalid Request", "media_type, total_bytes and media_category are required")
+        media_id = self.new_id()
+        self.media[media_id] = {
+            "media_type": body["media_type"],
+            "total_bytes": body["total_bytes"],
+            "category": body["media_category"],
+            "segments": {},
+            "finalized": False,
+            "state": "pending",
+            "polls": 0,
+            "alt_text": None,
+        }
+        data = {"id": media_id, "media_key": f"3_{media_id}", "expires_after_secs": 86400}
+        return SpecResponse(body=self._checked("InitializeMediaUploadResponse", {"data": data}))
+
+    def _media_append(self, request: RecordedRequest) -> SpecResponse:
+        item = self.media.get(request.path_params["id"])
+        if item is None or item["finalized"]:
+            return _error(400, "Invalid Request", "No upload session in progress for this media id")
+        body = request.json()
+        try:
+            chunk = base64.b64decode(body["media"], validate=True)
+        except ValueError:
+            return _error(400, "Invalid Request", "media is not base64")
+        item["segments"][body["segment_index"]] = chunk
+        data = {"expires_at": int(time.time()) + 86400}
+        return SpecResponse(body=self._checked("AppendMediaUploadResponse", {"data": data}))
+
+    def _media_finalize(self, request: RecordedRequest) -> SpecResponse:
+        media_id = request.path_params["id"]
+        item = self.media.get(media_id)
+        if item is None or item["finalized"]:
+            return _error(400, "Invalid Request", "No upload session in progress for this media id")
+        segments = item["segments"]
+        if sorted(segments) != list(range(len(segments))):
+            return _error(400, "Invalid Request", "Segments are missing")
+        if sum(len(s) for s in segments.values()) != item["total_bytes"]:
+            return _error(400, "Invalid Request", "File size does not match the size announced")
+        item["data"] = b"".join(segments[i] for i in sorted(segments))
+        item["finalized"] = True
+        item["state"] = "succeeded" if item["category"] != "tweet_gif" else "pending"
+        return SpecResponse(
+            body=self._checked("FinalizeMediaUploadResponse", {"data": self._media_out(media_id)})
+        )
+
+    def _media_status(self, request: RecordedRequest) -> SpecResponse:
+        media_id = request.query_values("media_id")[0]
+        item = self.media.get(media_id)
+        if item is None or not item["finalized"]:
+            return _error(400, "Invalid Request", "Unknown media id")
+        item["polls"] += 1
+        if item["state"] != "succeeded" and item["polls"] >= self.processing_polls:
+            item["state"] = "failed" if self.fail_processing else "succeeded"
+        elif item["state"] == "pending":
+            item["state"] = "in_progress"
+        return SpecResponse(
+            body=self._checked("GetMediaUploadStatusResponse", {"data": self._media_out(media_id)})
+        )
+
+    def _media_out(self, media_id: str) -> dict[str, Any]:
+        item = self.media[media_id]
+        out: dict[str, Any] = {"id": media_id, "media_key": f"3_{media_id}", "size": item["total_bytes"]}
+        if item["category"] == "tweet_image":
+            out["image"] = {"image_type": item["media_type"], "w": 1, "h": 1}
+        if item["state"] != "succeeded" or item["category"] == "tweet_gif":
+            info: dict[str, Any] = {"state": item["state"]}
+            if item["state"] in ("pending", "in_progress"):
+                info["check_after_secs"] = 1
+            out["processing_info"] = info
+        return out
+
+    def _media_metadata(self, request: RecordedRequest) -> SpecResponse:
+        body = request.json()
+        item = self.media.get(body["id"])
+        if item is None or not item["finalized"]:
+            return _error(400, "Invalid Request", "Unknown media id")
+        item["alt_text"] = body["metadata"]["alt_text"]["text"]
+        data = {"id": body["id"], "associated_metadata": body["metadata"]}
+        return SpecResponse(body=self._checked("CreateMediaMetadataResponse", {"data": data}))
 
     # -- users
 

@@ -84,13 +84,6 @@ def test_weighted_limit_is_checked_before_sending(connector: XConnector, fake: F
     connector.publish(OutgoingPost(text="日" * 140))
 
 
-def test_media_is_not_supported_yet(connector: XConnector) -> None:
-    from tertulia.connectors.base import MediaItem
-
-    with pytest.raises(NotSupported):
-        connector.publish(OutgoingPost(text="foto", media=[MediaItem("image/png", b"\x89PNG")]))
-
-
 def test_duplicate_content_is_rejected(connector: XConnector) -> None:
     connector.publish(OutgoingPost(text="Solo una vez"))
     with pytest.raises(ContentRejected, match="duplicate"):
