@@ -234,11 +234,16 @@ class OAuthClient:
 
 @dataclass(frozen=True)
 class ConnectedAccount:
-    """What a completed sign-in flow yields: the account and the credentials to store in the vault."""
+    """What a completed sign-in flow yields: the account and the credentials to store in the vault.
+
+    A login that administers several accounts (Facebook Pages, LinkedIn organizations) returns
+    one of them with the others in `alternatives`; the person then chooses which to connect.
+    """
 
     info: AccountInfo
     credentials: Mapping[str, str]
     expires_at: datetime | None = None
+    alternatives: Sequence[ConnectedAccount] = ()
 
 
 # ---------------------------------------------------------------- interface

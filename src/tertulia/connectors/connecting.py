@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.utils.translation import gettext as _
 
+from tertulia.connectors import choices
 from tertulia.connectors.base import Connector, ConnectorError, OAuthClient
+from tertulia.connectors.models import PendingChoice
 from tertulia.connectors.registry import connector_class
 from tertulia.connectors.signin import SignIn, finish_authorization, sign_in_methods, start_authorization
 from tertulia.core.actions.channels import connect_channel, connect_or_reconnect
@@ -77,7 +80,10 @@ def begin_authorization(brand: Brand, user: User, network: str, base_url: str, r
     return url
 
 
-def complete_authorization(actor: Actor, user: User, state: str, code: str, redirect_uri: str) -> Channel:
+def complete_authorization(
+    actor: Actor, user: User, state: str, code: str, redirect_uri: str
+) -> Channel | PendingChoice:
+    """The connected channel, or, when the login administers several accounts, the choice to make."""
     pending = finish_authorization(state, user)
     if pending is None:
         raise SignInNotVerified(_("That sign-in could not be verified or took too long. Please start again."))
@@ -88,5 +94,16 @@ def complete_authorization(actor: Actor, user: User, state: str, code: str, redi
         if app is None:
             raise AppNotRegistered(_("The app registration for this network was removed."))
         account = cls.complete_authorization(app, redirect_uri, code, pending.code_verifier)
+    if account.alternatives:
+        return choices.park(user, pending.brand, pending.network, pending.base_url, account)
     settings = {"base_url": pending.base_url} if pending.base_url else {}
     return connect_or_reconnect(actor, pending.brand, pending.network, account, settings)
+
+
+def connect_chosen(actor: Actor, user: User, choice_id: uuid.UUID, index: int) -> Channel:
+    taken = choices.take(choice_id, user, index)
+    if taken is None:
+        raise SignInNotVerified(_("That choice is no longer available. Please sign in again."))
+    choice, account = taken
+    settings = {"base_url": choice.base_url} if choice.base_url else {}
+    return connect_or_reconnect(actor, choice.brand, choice.network, account, settings)

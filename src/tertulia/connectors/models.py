@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -86,3 +88,31 @@ class PendingAuthorization(models.Model):
 
     def __str__(self) -> str:
         return f"{self.network} sign-in for {self.brand_id}"
+
+
+class PendingChoice(models.Model):
+    """Accounts a sign-in can connect, waiting for the person to pick one (a login with several Pages).
+
+    Their credentials are sealed like any other in the vault; only the handles and names the
+    person chooses among are kept in clear. Ten minutes, one use, for the person who signed in.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    network = models.CharField(max_length=32)
+    base_url = models.CharField(max_length=255, blank=True)
+    organization = models.ForeignKey("core.Organization", on_delete=models.CASCADE)
+    brand = models.ForeignKey("core.Brand", on_delete=models.CASCADE)
+    user = models.ForeignKey("core.User", on_delete=models.CASCADE)
+    options = models.JSONField(default=list)  # [{"handle": ..., "display_name": ...}], in clear
+    key_id = models.CharField(max_length=32)
+    wrapped_key = models.BinaryField()
+    nonce = models.BinaryField()
+    ciphertext = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("pending choice of account")
+        verbose_name_plural = _("pending choices of account")
+
+    def __str__(self) -> str:
+        return f"{self.network} choice for {self.brand_id}"

@@ -27,6 +27,7 @@ urlpatterns = [
     path("settings/channels/", channels.channels, name="channels"),
     path("settings/channels/connect/", channels.connect, name="channel-connect"),
     path("settings/channels/callback/", channels.callback, name="channel-callback"),
+    path("settings/channels/choose/<uuid:choice_id>/", channels.choose, name="channel-choose"),
     path("settings/tokens/", tokens.tokens, name="tokens"),
     path("settings/tokens/<int:token_id>/revoke/", tokens.revoke, name="token-revoke"),
 ]

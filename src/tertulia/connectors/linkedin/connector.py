@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -57,6 +58,7 @@ MAX_COMMENT = 1250  # characters in a comment
 MAX_IMAGES = 20  # a multi-image post
 POSTS_TO_WATCH = 20  # the organization's latest posts whose comments are read
 COMMENTS_PER_POST = 100
+MAX_ACL_PAGES = 10  # of organizationAcls while signing in: a bound
 CLOCK_SKEW = timedelta(minutes=2)
 OVERLAP_MS = 60 * 60 * 1000  # comments can show up late in the list: re-read the last hour
 WEB_URL = "https://www.linkedin.com/feed/update/"
@@ -376,25 +378,53 @@ class LinkedInConnector(Connector):
     def complete_authorization(
         cls, client: OAuthClient, redirect_uri: str, code: str, code_verifier: str
     ) -> ConnectedAccount:
-        """Exchange the code, then find the organization the member administers (the first approved one)."""
+        """Exchange the code, then offer every organization the member administers.
+
+        The first approved one is returned, the others (in LinkedIn's order) as alternatives; each
+        acts with the same member token and names its own organization in `external_id`.
+        """
         credentials, expires_at = oauth.exchange_code(client, redirect_uri, code)
+        if client.base_url:
+            credentials["base_url"] = client.base_url
         api = LinkedInHTTP(client.base_url or API_BASE_URL, credentials["access_token"])
         try:
-            acls = api.json("GET", "/rest/organizationAcls?q=roleAssignee&role=ADMINISTRATOR&state=APPROVED")
-            organizations = [
-                str(e["organization"]) for e in acls.get("elements") or () if e.get("organization")
-            ]
+            organizations = _administered_organizations(api)
             if not organizations:
                 raise AuthenticationFailed(
                     _("This LinkedIn member administers no organization page; sign in as its administrator.")
                 )
-            org_id = organizations[0].rsplit(":", 1)[1]
-            info = _organization_info(api.json("GET", f"/rest/organizations/{org_id}"))
+            accounts = [
+                ConnectedAccount(
+                    info=_organization_info(
+                        api.json("GET", f"/rest/organizations/{org_urn.rsplit(':', 1)[1]}")
+                    ),
+                    credentials=dict(credentials),
+                    expires_at=expires_at,
+                )
+                for org_urn in organizations
+            ]
         finally:
             api.close()
-        if client.base_url:
-            credentials["base_url"] = client.base_url
-        return ConnectedAccount(info=info, credentials=credentials, expires_at=expires_at)
+        return replace(accounts[0], alternatives=tuple(accounts[1:]))
+
+
+def _administered_organizations(api: LinkedInHTTP) -> list[str]:
+    """The URNs of the organizations the member administers (approved), in LinkedIn's order, every page."""
+    found: list[str] = []
+    start = 0
+    for _page in range(MAX_ACL_PAGES):
+        query = "/rest/organizationAcls?q=roleAssignee&role=ADMINISTRATOR&state=APPROVED"
+        acls = api.json("GET", query + (f"&start={start}" if start else ""))
+        elements = [e for e in acls.get("elements") or () if isinstance(e, dict)]
+        for element in elements:
+            organization = str(element.get("organization") or "")
+            if organization.startswith("urn:li:organization:") and organization not in found:
+                found.append(organization)
+        links = (acls.get("paging") or {}).get("links") or ()
+        if not elements or not any(isinstance(link, dict) and link.get("rel") == "next" for link in links):
+            break
+        start += len(elements)
+    return found
 
 
 def _organization_info(organization: dict[str, Any]) -> AccountInfo:

@@ -11,7 +11,8 @@ scans a bounded number of recent posts and conversations (`settings["scan_posts"
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -260,6 +261,13 @@ class MetaConnector(Connector):
         if base_url:
             credentials["base_url"] = base_url.rstrip("/")
         return credentials
+
+
+def offer_all(accounts: Sequence[ConnectedAccount], network_name: str) -> ConnectedAccount:
+    """The first account, with every other one as an alternative the person may choose instead."""
+    if not accounts:
+        raise no_pages(network_name)
+    return replace(accounts[0], alternatives=tuple(accounts[1:]))
 
 
 def no_pages(network_name: str) -> AuthenticationFailed:

@@ -35,7 +35,7 @@ from tertulia.connectors.base import (
     TemporaryFailure,
 )
 from tertulia.connectors.meta import oauth, parsing
-from tertulia.connectors.meta.common import MetaConnector, no_pages
+from tertulia.connectors.meta.common import MetaConnector, offer_all
 
 WEB_URL = "https://www.facebook.com"
 MAX_POST_LENGTH = 63206  # Facebook's limit for a post's message
@@ -242,13 +242,15 @@ class FacebookPageConnector(MetaConnector):
 
     @classmethod
     def choose_account(cls, pages: list[oauth.ManagedPage], base_url: str) -> ConnectedAccount:
-        """The first Page the person manages.
+        """The first Page the person manages, with the others (in Meta's order) as alternatives.
 
-        One connection is one account; choosing among several Pages is a later step in the UI.
+        One connection is one Page; each alternative carries that Page's own token, for the person to
+        choose among them.
         """
-        if not pages:
-            raise no_pages(cls.display_name)
-        page = pages[0]
+        return offer_all([cls._page_account(page, base_url) for page in pages], cls.display_name)
+
+    @classmethod
+    def _page_account(cls, page: oauth.ManagedPage, base_url: str) -> ConnectedAccount:
         return ConnectedAccount(
             info=AccountInfo(
                 external_id=page.page_id, handle=page.username or page.name, display_name=page.name

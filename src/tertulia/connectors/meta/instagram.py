@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 from django.utils.translation import gettext as _
@@ -43,7 +43,7 @@ from tertulia.connectors.base import (
     TemporaryFailure,
 )
 from tertulia.connectors.meta import oauth, parsing
-from tertulia.connectors.meta.common import MetaConnector, no_pages
+from tertulia.connectors.meta.common import MetaConnector, offer_all
 
 NETWORK = "instagram"
 PUBLISH = "publish"
@@ -347,21 +347,27 @@ class InstagramConnector(MetaConnector):
 
     @classmethod
     def choose_account(cls, pages: list[oauth.ManagedPage], base_url: str) -> ConnectedAccount:
-        """The Instagram account linked to the first Page that has one (choosing comes later, in the UI)."""
-        for page in pages:
-            if page.instagram is None:
-                continue
-            ig_id = str(page.instagram["id"])
-            username = str(page.instagram.get("username") or "")
-            credentials = cls._credentials(page, base_url)
-            credentials["ig_user_id"] = ig_id
-            return ConnectedAccount(
-                info=AccountInfo(
-                    external_id=ig_id,
-                    handle=username,
-                    display_name=str(page.instagram.get("name") or username),
-                ),
-                credentials=credentials,
-                expires_at=None,
-            )
-        raise no_pages(cls.display_name)
+        """The Instagram account linked to the first Page that has one, with the accounts linked to the
+        other Pages (in Meta's order) as alternatives; Pages without an Instagram account are skipped."""
+        return offer_all(
+            [cls._instagram_account(page, page.instagram, base_url) for page in pages if page.instagram],
+            cls.display_name,
+        )
+
+    @classmethod
+    def _instagram_account(
+        cls, page: oauth.ManagedPage, instagram: Mapping[str, Any], base_url: str
+    ) -> ConnectedAccount:
+        ig_id = str(instagram["id"])
+        username = str(instagram.get("username") or "")
+        credentials = cls._credentials(page, base_url)
+        credentials["ig_user_id"] = ig_id
+        return ConnectedAccount(
+            info=AccountInfo(
+                external_id=ig_id,
+                handle=username,
+                display_name=str(instagram.get("name") or username),
+            ),
+            credentials=credentials,
+            expires_at=None,
+        )

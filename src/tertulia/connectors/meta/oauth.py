@@ -33,6 +33,7 @@ from tertulia.connectors.base import AuthenticationFailed, OAuthClient, Temporar
 from tertulia.connectors.meta.client import GRAPH_URL, TIMEOUT, USER_AGENT, graph_path, map_error
 
 DIALOG_URL = "https://www.facebook.com"
+MAX_ACCOUNT_PAGES = 20  # of `/me/accounts` (25 Pages each): a bound on a sign-in
 
 FACEBOOK_SCOPES: tuple[str, ...] = (
     "pages_show_list",
@@ -131,6 +132,25 @@ def _token(payload: Mapping[str, Any], network_name: str) -> str:
     return token
 
 
+def _all_accounts(http: httpx.Client, network_name: str, user_token: str, app_secret: str) -> list[Any]:
+    """Every row of `/me/accounts`, in Meta's order, following `paging.cursors.after` (bounded)."""
+    query = {
+        "fields": "id,name,username,access_token,instagram_business_account{id,username,name}",
+        "appsecret_proof": appsecret_proof(user_token, app_secret),
+    }
+    rows: list[Any] = []
+    for _page in range(MAX_ACCOUNT_PAGES):
+        listing = _get(http, network_name, "me/accounts", query, token=user_token)
+        rows.extend(listing.get("data") or [])
+        paging = listing.get("paging")
+        cursors = paging.get("cursors") if isinstance(paging, dict) else None
+        after = cursors.get("after") if isinstance(cursors, dict) else None
+        if not isinstance(paging, dict) or not paging.get("next") or not after:
+            break
+        query["after"] = str(after)
+    return rows
+
+
 def managed_pages(
     client: OAuthClient, redirect_uri: str, code: str, code_verifier: str, network_name: str
 ) -> list[ManagedPage]:
@@ -166,18 +186,9 @@ def managed_pages(
             ),
             network_name,
         )
-        listing = _get(
-            http,
-            network_name,
-            "me/accounts",
-            {
-                "fields": "id,name,username,access_token,instagram_business_account{id,username,name}",
-                "appsecret_proof": appsecret_proof(long_lived, client.client_secret),
-            },
-            token=long_lived,
-        )
+        rows = _all_accounts(http, network_name, long_lived, client.client_secret)
     pages: list[ManagedPage] = []
-    for row in listing.get("data") or []:
+    for row in rows:
         if not isinstance(row, dict) or not row.get("id") or not row.get("access_token"):
             continue
         instagram = row.get("instagram_business_account")

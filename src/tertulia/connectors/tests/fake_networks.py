@@ -60,9 +60,29 @@ class OAuthNet(Connector):
         return ConnectedAccount(AccountInfo("u-77", "brand_account", "Brand"), {"access_token": "at-secret"})
 
 
+class MultiNet(OAuthNet):
+    """A login that administers three accounts (as a Facebook user with three Pages)."""
+
+    network = "multinet"
+    display_name = "MultiNet"
+
+    @classmethod
+    def complete_authorization(
+        cls, client: OAuthClient, redirect_uri: str, code: str, code_verifier: str
+    ) -> ConnectedAccount:
+        accounts = [
+            ConnectedAccount(
+                AccountInfo(f"page-{n}", f"pagina{n}", f"Página {n}"), {"page_token": f"pt-secret-{n}"}
+            )
+            for n in (1, 2, 3)
+        ]
+        return ConnectedAccount(accounts[0].info, accounts[0].credentials, alternatives=accounts[1:])
+
+
 @pytest.fixture
 def fake_networks(monkeypatch):
     monkeypatch.setitem(
         registry.CONNECTORS, "passwordnet", "tertulia.connectors.tests.fake_networks.PasswordNet"
     )
     monkeypatch.setitem(registry.CONNECTORS, "oauthnet", "tertulia.connectors.tests.fake_networks.OAuthNet")
+    monkeypatch.setitem(registry.CONNECTORS, "multinet", "tertulia.connectors.tests.fake_networks.MultiNet")

@@ -148,3 +148,62 @@ def test_sandbox_handles_connect_from_the_page(setup):
     _org, brand, client = setup
     client.post(reverse("web:channel-connect"), {"network": "sandbox", "handle": "@Marca_Nueva"})
     assert Channel.objects.get(network="sandbox", brand=brand).handle == "marca_nueva"
+
+
+def _sign_in(client, network: str = "multinet"):
+    start = client.post(reverse("web:channel-connect"), {"network": network})
+    state = parse_qs(urlsplit(start["Location"]).query)["state"][0]
+    return client.get(reverse("web:channel-callback"), {"state": state, "code": "good"})
+
+
+def test_a_login_with_several_accounts_lets_the_person_choose(setup):
+    from tertulia.connectors.models import PendingChoice
+
+    org, brand, client = setup
+    register_app(Actor.system(), "multinet", "client-m", {})
+    back = _sign_in(client)
+    assert back.status_code == 302 and "/settings/channels/choose/" in back["Location"]
+    assert not Channel.objects.filter(network="multinet").exists()
+    choice = PendingChoice.objects.get()
+    # The candidates' tokens are sealed: not in clear in the row, not on the page.
+    assert b"pt-secret" not in bytes(choice.ciphertext)
+    page = client.get(back["Location"]).content.decode()
+    assert "Página 1" in page and "pagina3" in page and "pt-secret" not in page
+    # Someone else cannot see or use this person's choice.
+    colleague = signed_in(make_member(org, Role.BRAND_MANAGER))
+    assert "no longer available" in colleague.get(back["Location"], follow=True).content.decode()
+    client.post(back["Location"], {"account": "1"})
+    channel = Channel.objects.get(network="multinet")
+    assert (channel.handle, channel.external_id, channel.brand) == ("pagina2", "page-2", brand)
+    with unlocked(channel) as secrets:
+        assert secrets == {"page_token": "pt-secret-2"}
+    assert not PendingChoice.objects.exists(), "a choice is used once"
+    again = client.post(back["Location"], {"account": "2"}, follow=True)
+    assert "no longer available" in again.content.decode()
+    assert Channel.objects.filter(network="multinet").count() == 1
+
+
+@pytest.mark.parametrize("answer", ["7", "-1", "x", "", "²"])
+def test_an_impossible_choice_connects_nothing(setup, answer):
+    _org, _brand, client = setup
+    register_app(Actor.system(), "multinet", "client-m", {})
+    back = _sign_in(client)
+    response = client.post(back["Location"], {"account": answer}, follow=True)
+    assert response.status_code == 200
+    assert not Channel.objects.filter(network="multinet").exists()
+
+
+def test_a_stale_choice_is_refused(setup):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tertulia.connectors.models import PendingChoice
+
+    _org, _brand, client = setup
+    register_app(Actor.system(), "multinet", "client-m", {})
+    back = _sign_in(client)
+    PendingChoice.objects.update(created_at=timezone.now() - timedelta(minutes=11))
+    assert "no longer available" in client.get(back["Location"], follow=True).content.decode()
+    client.post(back["Location"], {"account": "0"})
+    assert not Channel.objects.filter(network="multinet").exists()

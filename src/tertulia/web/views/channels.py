@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -9,10 +11,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tertulia.connectors import connecting
 from tertulia.connectors.base import ConnectorError
+from tertulia.connectors.choices import open_choice
+from tertulia.connectors.models import PendingChoice
 from tertulia.connectors.registry import UnknownNetwork, connector_class, networks
 from tertulia.connectors.signin import SignIn, sign_in_method, sign_in_methods
 from tertulia.core.actions.channels import ChannelTaken
@@ -117,6 +121,34 @@ def connect(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 
 @section("settings", Perm.MANAGE_CHANNELS)
+@require_http_methods(["GET", "POST"])
+def choose(request: HttpRequest, tenant: Tenant, choice_id: uuid.UUID) -> HttpResponse:
+    """This login administers several accounts: which one becomes the channel?"""
+    user = signed_in_user(request)
+    if request.method == "GET":
+        choice = open_choice(choice_id, user)
+        if choice is None:
+            messages.error(request, _("That choice is no longer available. Please sign in again."))
+            return redirect("web:channels")
+        return render(request, "web/channel_choose.html", {"section": "settings", "choice": choice})
+    index = request.POST.get("account", "")
+    try:
+        channel = connecting.connect_chosen(
+            Actor.from_request(request),
+            user,
+            choice_id,
+            int(index) if index.isascii() and index.isdigit() else -1,
+        )
+    except ChannelTaken:
+        messages.error(request, _("This account is already connected to a channel."))
+    except ConnectorError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Connected %(handle)s.") % {"handle": channel.handle})
+    return redirect("web:channels")
+
+
+@section("settings", Perm.MANAGE_CHANNELS)
 @require_GET
 def callback(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     try:
@@ -132,5 +164,7 @@ def callback(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     except ConnectorError as exc:
         messages.error(request, str(exc))
     else:
+        if isinstance(channel, PendingChoice):
+            return redirect("web:channel-choose", choice_id=channel.pk)
         messages.success(request, _("Connected %(handle)s.") % {"handle": channel.handle})
     return redirect("web:channels")

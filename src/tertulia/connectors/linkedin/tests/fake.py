@@ -59,6 +59,10 @@ class FakeLinkedIn:
         self.clock = 1748772000000  # 2025-06-01T10:00:00Z in ms
         self.fail_next: tuple[int, Any, dict[str, str]] | None = None
         self.lose_next_answer = False  # create the post, then answer 500 (a lost response)
+        # Organizations the member administers: the documented fixture unless a test sets its own
+        # (id -> organization), listed by organizationAcls `acl_page_size` at a time.
+        self.organizations: dict[str, dict[str, Any]] | None = None
+        self.acl_page_size = 10
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -255,13 +259,48 @@ class FakeLinkedIn:
             if q.get("edgeType") != "COMPANY_FOLLOWED_BY_MEMBER":
                 return self.violation("networkSizes needs edgeType=COMPANY_FOLLOWED_BY_MEMBER")
             return 200, fixture("network_size.json"), {}
-        if request.method == "GET" and path == "/rest/organizations/123":
-            return 200, fixture("organization.json"), {}
+        found = re.fullmatch(r"/rest/organizations/(\d+)", path)
+        if request.method == "GET" and found:
+            if self.organizations is None:
+                if found.group(1) == "123":
+                    return 200, fixture("organization.json"), {}
+            elif found.group(1) in self.organizations:
+                return 200, self.organizations[found.group(1)], {}
+            return 404, {"message": "Not found", "status": 404}, {}
         if request.method == "GET" and path == "/rest/organizationAcls":
-            if q != {"q": "roleAssignee", "role": "ADMINISTRATOR", "state": "APPROVED"}:
+            finder = {k: v for k, v in q.items() if k not in {"start", "count"}}
+            if finder != {"q": "roleAssignee", "role": "ADMINISTRATOR", "state": "APPROVED"}:
                 return self.violation(f"bad organizationAcls query {q}")
-            return 200, fixture("organization_acls.json"), {}
+            if self.organizations is None:
+                return 200, fixture("organization_acls.json"), {}
+            return 200, self.acls(int(q.get("start", "0")), int(q.get("count", self.acl_page_size))), {}
         return 404, {"message": f"no route {request.method} {path}", "status": 404}, {}
+
+    def acls(self, start: int, count: int) -> dict[str, Any]:
+        """A page of organizationAcls for `self.organizations`, with a `next` link while more remain."""
+        ids = list(self.organizations or {})
+        elements = [
+            {
+                "roleAssignee": "urn:li:person:abc",
+                "state": "APPROVED",
+                "role": "ADMINISTRATOR",
+                "organization": f"urn:li:organization:{org_id}",
+            }
+            for org_id in ids[start : start + count]
+        ]
+        links = []
+        if start + count < len(ids):
+            links.append(
+                {
+                    "type": "application/json",
+                    "rel": "next",
+                    "href": f"/rest/organizationAcls?q=roleAssignee&start={start + count}&count={count}",
+                }
+            )
+        return {
+            "paging": {"count": count, "start": start, "total": len(ids), "links": links},
+            "elements": elements,
+        }
 
     def create_post(self, request: Recorded) -> Answer:
         body = request.body

@@ -6,6 +6,7 @@ import pytest
 
 from tertulia.connectors.base import (
     AuthenticationFailed,
+    ChannelAccount,
     ContentRejected,
     InboundKind,
     MediaItem,
@@ -213,3 +214,73 @@ def test_unreachable(linkedin: FakeLinkedIn):
     linkedin.httpd.server_close()
     with pytest.raises(TemporaryFailure):
         connector.verify_account()
+
+
+def _organization(org_id: int, name: str, vanity: str) -> dict[str, object]:
+    return {
+        "id": org_id,
+        "localizedName": name,
+        "vanityName": vanity,
+        "$URN": f"urn:li:organization:{org_id}",
+    }
+
+
+def _sign_in(linkedin: FakeLinkedIn):
+    client = OAuthClient(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, base_url=linkedin.url)
+    return LinkedInConnector.complete_authorization(client, "https://tertulia.example/cb", "good-code", "v")
+
+
+def test_sign_in_offers_every_administered_organization(linkedin):
+    linkedin.organizations = {
+        "123": _organization(123, "Tertulia Demo S.L.", "tertulia-demo"),
+        "456": _organization(456, "Tertulia Norte", "tertulia-norte"),
+    }
+    connected = _sign_in(linkedin)
+    assert (connected.info.external_id, connected.info.handle, connected.info.display_name) == (
+        ORG,
+        "tertulia-demo",
+        "Tertulia Demo S.L.",
+    )
+    [other] = connected.alternatives
+    assert (other.info.external_id, other.info.handle, other.info.display_name) == (
+        "urn:li:organization:456",
+        "tertulia-norte",
+        "Tertulia Norte",
+    )
+    # The same member token acts for both; the organization is the account's external_id.
+    assert other.credentials == connected.credentials
+    assert other.credentials["access_token"] == "AQV-access"
+    assert other.credentials["refresh_token"] == "AQX-refresh"
+    assert other.credentials["base_url"] == linkedin.url
+    assert other.expires_at == connected.expires_at is not None
+    assert other.alternatives == ()
+    # Each one works as a channel of its own.
+    channel = ChannelAccount(
+        handle=other.info.handle,
+        external_id=other.info.external_id,
+        credentials=dict(other.credentials),
+        settings={"base_url": linkedin.url},
+    )
+    assert LinkedInConnector(channel).organization == "urn:li:organization:456"
+
+
+def test_sign_in_with_one_organization_offers_no_alternatives(linkedin):
+    connected = _sign_in(linkedin)  # the documented fixture: one organization
+    assert connected.info.external_id == ORG and connected.alternatives == ()
+
+
+def test_sign_in_reads_every_page_of_organization_acls(linkedin):
+    linkedin.organizations = {str(n): _organization(n, f"Org {n}", f"org-{n}") for n in range(501, 506)}
+    linkedin.acl_page_size = 2
+    connected = _sign_in(linkedin)
+    assert [a.info.external_id for a in (connected, *connected.alternatives)] == [
+        f"urn:li:organization:{n}" for n in range(501, 506)
+    ]
+    acl_calls = [r for r in linkedin.requests if r.path == "/rest/organizationAcls"]
+    assert [r.query.get("start") for r in acl_calls] == [None, ["2"], ["4"]]
+
+
+def test_sign_in_without_organizations_is_refused(linkedin):
+    linkedin.organizations = {}
+    with pytest.raises(AuthenticationFailed):
+        _sign_in(linkedin)

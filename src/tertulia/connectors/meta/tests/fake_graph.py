@@ -113,6 +113,9 @@ class FakeGraph:
         self.expected_verifier = ""
         self.redirect_uri = "https://tertulia.example/settings/channels/callback/"
         self.deleted: list[str] = []
+        # `/me/accounts`: the documented two-Page fixture unless a test sets its own rows (then paged).
+        self.managed: list[dict[str, Any]] | None = None
+        self.managed_page_size = 25
         self.routes = self._routes()
         self.put("page", PAGE_ID, **shape("page"))
         self.put("ig_user", IG_ID, **shape("ig_user"))
@@ -405,6 +408,8 @@ class FakeGraph:
             or "instagram_business_account" not in req.params["fields"]
         ):
             return self._violation("me/accounts: the Page token and the IG account must be asked for")
+        if self.managed is not None:
+            return 200, self._page_of(self.managed, req, self.managed_page_size), {}
         return 200, fixture("me_accounts"), {}
 
     # -- handlers: reading

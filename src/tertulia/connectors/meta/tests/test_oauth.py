@@ -89,3 +89,120 @@ def test_no_page_with_instagram(graph) -> None:
         InstagramConnector.choose_account([page], "")
     with pytest.raises(AuthenticationFailed):
         FacebookPageConnector.choose_account([], "")
+
+
+def _page_row(page_id: str, name: str, username: str = "", instagram: dict[str, str] | None = None) -> dict:
+    row: dict[str, object] = {
+        "id": page_id,
+        "name": name,
+        "access_token": f"TOKEN-{page_id}",
+        "category": "Restaurant",
+        "tasks": ["MODERATE", "CREATE_CONTENT", "MANAGE"],
+    }
+    if username:
+        row["username"] = username
+    if instagram is not None:
+        row["instagram_business_account"] = instagram
+    return row
+
+
+def _sign_in(graph, connector):
+    graph.expected_verifier = VERIFIER
+    client = OAuthClient(client_id=APP_ID, client_secret=APP_SECRET, base_url=graph.url)
+    return connector.complete_authorization(client, graph.redirect_uri, CODE, VERIFIER)
+
+
+def test_facebook_offers_every_page_in_graph_order(graph) -> None:
+    graph.managed = [
+        _page_row("301", "Casa Tertulia", "casatertulia"),
+        _page_row("302", "Tertulia Norte", "tertulianorte"),
+        _page_row("303", "Tertulia Sur"),  # no username: the name is the handle
+    ]
+    connected = _sign_in(graph, FacebookPageConnector)
+    offered = [connected, *connected.alternatives]
+    assert [(a.info.external_id, a.info.handle, a.info.display_name) for a in offered] == [
+        ("301", "casatertulia", "Casa Tertulia"),
+        ("302", "tertulianorte", "Tertulia Norte"),
+        ("303", "Tertulia Sur", "Tertulia Sur"),
+    ]
+    for account, page_id in zip(offered, ("301", "302", "303"), strict=True):
+        assert account.credentials == {
+            "access_token": f"TOKEN-{page_id}",
+            "page_id": page_id,
+            "base_url": graph.url,
+        }
+        assert account.expires_at is None
+    assert all(alternative.alternatives == () for alternative in connected.alternatives)
+
+
+def test_facebook_with_one_page_offers_no_alternatives(graph) -> None:
+    graph.managed = [_page_row("301", "Casa Tertulia", "casatertulia")]
+    connected = _sign_in(graph, FacebookPageConnector)
+    assert connected.info.external_id == "301" and connected.alternatives == ()
+
+
+def test_facebook_with_the_documented_two_pages(graph) -> None:
+    connected = _sign_in(graph, FacebookPageConnector)
+    assert connected.info.external_id == PAGE_ID
+    [other] = connected.alternatives
+    assert (other.info.external_id, other.info.handle) == ("200", "Otra Página")
+    assert other.credentials["access_token"] == "OTHER-PAGE-TOKEN" and other.credentials["page_id"] == "200"
+
+
+def test_every_page_of_me_accounts_is_read(graph) -> None:
+    graph.managed = [_page_row(str(n), f"Página {n}") for n in range(401, 406)]
+    graph.managed_page_size = 2
+    connected = _sign_in(graph, FacebookPageConnector)
+    assert [a.info.external_id for a in (connected, *connected.alternatives)] == [
+        "401",
+        "402",
+        "403",
+        "404",
+        "405",
+    ]
+    calls = graph.calls("GET", "me/accounts")
+    assert [c.params.get("after") for c in calls] == [None, "2", "4"]
+
+
+def test_instagram_offers_the_accounts_of_every_linked_page(graph) -> None:
+    graph.managed = [
+        _page_row("301", "Sin Instagram"),
+        _page_row("302", "Casa Tertulia", "casatertulia", {"id": "1784001", "username": "casa.tertulia"}),
+        _page_row("303", "Otra sin Instagram"),
+        _page_row(
+            "304", "Tertulia Norte", "", {"id": "1784002", "username": "tertulia.norte", "name": "Norte"}
+        ),
+        _page_row("305", "Tertulia Sur", "", {"id": "1784003", "username": "tertulia.sur", "name": "Sur"}),
+    ]
+    connected = _sign_in(graph, InstagramConnector)
+    offered = [connected, *connected.alternatives]
+    assert [(a.info.external_id, a.info.handle, a.info.display_name) for a in offered] == [
+        ("1784001", "casa.tertulia", "casa.tertulia"),
+        ("1784002", "tertulia.norte", "Norte"),
+        ("1784003", "tertulia.sur", "Sur"),
+    ]
+    for account, (page_id, ig_id) in zip(
+        offered, (("302", "1784001"), ("304", "1784002"), ("305", "1784003")), strict=True
+    ):
+        assert account.credentials == {
+            "access_token": f"TOKEN-{page_id}",
+            "page_id": page_id,
+            "ig_user_id": ig_id,
+            "base_url": graph.url,
+        }
+    assert all(alternative.alternatives == () for alternative in connected.alternatives)
+
+
+def test_instagram_with_one_linked_page_offers_no_alternatives(graph) -> None:
+    # The documented fixture: two Pages, only the first with an Instagram account.
+    connected = _sign_in(graph, InstagramConnector)
+    assert connected.info.external_id == IG_ID and connected.alternatives == ()
+
+
+def test_a_login_without_pages_is_refused(graph) -> None:
+    graph.managed = []
+    with pytest.raises(AuthenticationFailed):
+        _sign_in(graph, FacebookPageConnector)
+    graph.managed = [_page_row("301", "Sin Instagram")]
+    with pytest.raises(AuthenticationFailed):
+        _sign_in(graph, InstagramConnector)
