@@ -16,6 +16,7 @@ from tertulia.connectors.signin import SignIn, finish_authorization, sign_in_met
 from tertulia.core.actions.channels import connect_channel, connect_or_reconnect
 from tertulia.core.actions.context import Actor
 from tertulia.core.models import Brand, Channel, User
+from tertulia.core.permissions import Perm, has_perm
 from tertulia.vault.actions import app_client
 
 
@@ -25,6 +26,17 @@ class WrongSignIn(ConnectorError):
 
 class AppNotRegistered(ConnectorError):
     """Tertulia has no app registration for the network (an operator's `tertulia apps set`)."""
+
+
+class NoLongerAllowed(ConnectorError):
+    """The person lost the right to connect channels in that organization while signing in."""
+
+
+def _still_allowed(user: User, brand: Brand) -> None:
+    # The sign-in started in `brand`'s organization; the request finishing it may be made
+    # while another organization is selected, so that one's permissions prove nothing.
+    if not has_perm(user, brand.organization, Perm.MANAGE_CHANNELS):
+        raise NoLongerAllowed(_("You can no longer connect channels for that brand."))
 
 
 class SignInNotVerified(ConnectorError):
@@ -87,6 +99,7 @@ def complete_authorization(
     pending = finish_authorization(state, user)
     if pending is None:
         raise SignInNotVerified(_("That sign-in could not be verified or took too long. Please start again."))
+    _still_allowed(user, pending.brand)
     if not code:
         raise ConnectorError(_("The network did not authorize Tertulia."))
     cls = connector_class(pending.network)
@@ -105,5 +118,6 @@ def connect_chosen(actor: Actor, user: User, choice_id: uuid.UUID, index: int) -
     if taken is None:
         raise SignInNotVerified(_("That choice is no longer available. Please sign in again."))
     choice, account = taken
+    _still_allowed(user, choice.brand)
     settings = {"base_url": choice.base_url} if choice.base_url else {}
     return connect_or_reconnect(actor, choice.brand, choice.network, account, settings)

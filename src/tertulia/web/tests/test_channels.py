@@ -207,3 +207,25 @@ def test_a_stale_choice_is_refused(setup):
     assert "no longer available" in client.get(back["Location"], follow=True).content.decode()
     client.post(back["Location"], {"account": "0"})
     assert not Channel.objects.filter(network="multinet").exists()
+
+
+def test_a_sign_in_cannot_finish_after_the_person_lost_the_right(setup):
+    """Started in organization A, finished while B is selected, after losing the manager role in A."""
+    from tertulia.core.actions.organizations import change_member_role
+    from tertulia.core.models import Membership
+
+    org, _brand, client = setup
+    register_app(Actor.system(), "oauthnet", "client-123", {})
+    start = client.post(reverse("web:channel-connect"), {"network": "oauthnet"})
+    state = parse_qs(urlsplit(start["Location"]).query)["state"][0]
+    manager = Membership.objects.get(organization=org, role=Role.BRAND_MANAGER).user
+    other = make_org()
+    make_brand(other, "Otra")
+    from tertulia.core.actions.organizations import add_member
+
+    add_member(Actor.system(), other, manager, Role.BRAND_MANAGER)
+    change_member_role(Actor.system(), Membership.objects.get(organization=org, user=manager), Role.ANALYST)
+    client.post(reverse("web:switch-organization"), {"organization": other.pk})
+    response = client.get(reverse("web:channel-callback"), {"state": state, "code": "good"}, follow=True)
+    assert "no longer connect channels" in response.content.decode()
+    assert not Channel.objects.filter(network="oauthnet").exists()
