@@ -22,10 +22,10 @@ def _loopback_only(self: socket.socket, address: object) -> object:
         and not host.startswith("127.")
     ):
         raise RuntimeError(f"test tried to reach {host}: tests must stay on 127.0.0.1")
-    return _real_connect(self, address)  # type: ignore[arg-type]
+    return _real_connect(self, address)  # type: ignore[arg-type]  # address types vary by family
 
 
-socket.socket.connect = _loopback_only  # type: ignore[assignment,method-assign]
+socket.socket.connect = _loopback_only  # type: ignore[assignment,method-assign]  # deliberate patch
 
 
 @pytest.fixture(autouse=True)

@@ -36,7 +36,7 @@ def _from_dict(data: dict[str, object]) -> ConnectedAccount:
     expires = data.get("expires_at")
     return ConnectedAccount(
         info=AccountInfo(str(data["external_id"]), str(data["handle"]), str(data["display_name"])),
-        credentials={str(k): str(v) for k, v in dict(data["credentials"]).items()},  # type: ignore[call-overload]
+        credentials={str(k): str(v) for k, v in dict(data["credentials"]).items()},  # type: ignore[call-overload]  # JSON we sealed ourselves
         expires_at=datetime.fromisoformat(expires) if isinstance(expires, str) else None,
     )
 

@@ -24,9 +24,9 @@ def sign_in_methods(cls: type[Connector]) -> tuple[SignIn, ...]:
     """Every way the network signs in, read from what the connector implements (so a new
     connector needs no extra declaration); OAuth first, as the one to offer first."""
     found: list[SignIn] = []
-    if cls.authorization_url.__func__ is not Connector.authorization_url.__func__:  # type: ignore[attr-defined]
+    if cls.authorization_url.__func__ is not Connector.authorization_url.__func__:  # type: ignore[attr-defined]  # bound classmethod
         found.append(SignIn.OAUTH)
-    if cls.connect_with_password.__func__ is not Connector.connect_with_password.__func__:  # type: ignore[attr-defined]
+    if cls.connect_with_password.__func__ is not Connector.connect_with_password.__func__:  # type: ignore[attr-defined]  # bound classmethod
         found.append(SignIn.PASSWORD)
     return tuple(found) or (SignIn.HANDLE,)
 

@@ -8,6 +8,7 @@ from collections.abc import AsyncGenerator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
 from tertulia.live.brokers import get_broker
+from tertulia.live.events import Event
 
 KEEPALIVE_SECONDS = 15.0
 # Streams end after a while and the browser reconnects (sending Last-Event-ID),
@@ -33,7 +34,7 @@ async def event_stream(organization_ids: list[int], last_event_id: str | None) -
     events = (await get_broker().subscribe(organization_ids, last_event_id)).__aiter__()
     yield "retry: 3000\n\n"
     started = time.monotonic()
-    pending: asyncio.Task[object] | None = None
+    pending: asyncio.Future[Event] | None = None
     try:
         while time.monotonic() - started < MAX_STREAM_SECONDS:
             if pending is None:
@@ -44,7 +45,7 @@ async def event_stream(organization_ids: list[int], last_event_id: str | None) -
                 continue
             event = pending.result()
             pending = None
-            yield event.to_sse()  # type: ignore[attr-defined]
+            yield event.to_sse()
     finally:
         if pending is not None:
             pending.cancel()

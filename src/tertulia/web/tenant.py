@@ -34,7 +34,7 @@ class Tenant:
 
 def resolve_tenant(request: HttpRequest) -> Tenant:
     tenant = Tenant()
-    request.tenant = tenant  # type: ignore[attr-defined]
+    request.tenant = tenant  # type: ignore[attr-defined]  # per-request attribute
     if not request.user.is_authenticated:
         return tenant
     members = Membership.objects.filter(user=request.user, is_active=True).select_related("organization")

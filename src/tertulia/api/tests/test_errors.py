@@ -187,7 +187,7 @@ def test_integrity_error_is_409_without_partial_writes(
     real = brand_actions.create_brand
 
     def racing(*args: object, **kwargs: object) -> Brand:
-        real(*args, **kwargs)  # type: ignore[arg-type]
+        real(*args, **kwargs)  # type: ignore[arg-type]  # wraps the real handler
         raise IntegrityError("UNIQUE constraint failed: core_brand.slug")
 
     from django.db import transaction

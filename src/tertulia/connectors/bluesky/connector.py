@@ -25,11 +25,11 @@ from functools import partial
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlencode
 
-from atproto_client import Client, models  # type: ignore[import-untyped]
-from atproto_client.client.session import (  # type: ignore[import-untyped]
+from atproto_client import Client, models
+from atproto_client.client.session import (
     get_session_pds_endpoint,
 )
-from atproto_client.request import Request  # type: ignore[import-untyped]
+from atproto_client.request import Request
 from django.utils import timezone
 from django.utils.translation import gettext as _
 

@@ -13,8 +13,8 @@ import time
 from datetime import datetime
 from typing import Any
 
-from atproto_client import exceptions as sdk  # type: ignore[import-untyped]
-from atproto_core.exceptions import AtProtocolError  # type: ignore[import-untyped]
+from atproto_client import exceptions as sdk
+from atproto_core.exceptions import AtProtocolError
 from django.utils.translation import gettext as _
 
 from tertulia.connectors.base import (

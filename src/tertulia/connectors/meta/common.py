@@ -146,6 +146,7 @@ class MetaConnector(Connector):
         return InboundPage(items=[row[3] for row in taken], cursor=str(state))
 
     def _comments(self, since: int) -> Iterator[tuple[int, InboundItem]]:
+        """Hook: FacebookPageConnector and InstagramConnector each read their own comment edges."""
         raise NotImplementedError
 
     def _messages(self, since: int) -> Iterator[tuple[int, InboundItem]]:
@@ -253,6 +254,7 @@ class MetaConnector(Connector):
 
     @classmethod
     def choose_account(cls, pages: list[oauth.ManagedPage], base_url: str) -> ConnectedAccount:
+        """Hook: which of a login's Pages each network offers (all Pages, or those with Instagram)."""
         raise NotImplementedError
 
     @staticmethod

@@ -64,7 +64,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-import jsonschema  # type: ignore[import-untyped]
+import jsonschema
 from openapi_core import Config, OpenAPI
 from openapi_core.datatypes import RequestParameters
 from referencing import Registry, Resource

@@ -17,7 +17,7 @@ class EmailUserManager(UserManager["User"]):
         user.set_password(password)
         return user
 
-    def create_user(  # type: ignore[override]
+    def create_user(  # type: ignore[override]  # e-mail replaces username
         self, email: str, password: str | None = None, **extra: Any
     ) -> User:
         extra.setdefault("is_staff", False)
@@ -26,7 +26,7 @@ class EmailUserManager(UserManager["User"]):
         user.save(using=self._db)
         return user
 
-    def create_superuser(  # type: ignore[override]
+    def create_superuser(  # type: ignore[override]  # e-mail replaces username
         self, email: str, password: str | None = None, **extra: Any
     ) -> User:
         extra.update(is_staff=True, is_superuser=True)
@@ -36,9 +36,9 @@ class EmailUserManager(UserManager["User"]):
 
 
 class User(AbstractUser):
-    username = None  # type: ignore[assignment]
-    first_name = None  # type: ignore[assignment]
-    last_name = None  # type: ignore[assignment]
+    username = None  # type: ignore[assignment]  # field removed on purpose
+    first_name = None  # type: ignore[assignment]  # one display name instead
+    last_name = None  # type: ignore[assignment]  # one display name instead
     email = models.EmailField(_("e-mail address"), unique=True)
     display_name = models.CharField(_("name"), max_length=150, blank=True)
     language = models.CharField(

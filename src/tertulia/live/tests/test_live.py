@@ -143,7 +143,7 @@ def test_stream_endpoint_needs_a_member_and_streams_their_events(monkeypatch):
         await sync_to_async(client.force_login)(member)
         response = await client.get("/live/stream")
         assert response["Content-Type"] == "text/event-stream"
-        chunks = response.streaming_content.__aiter__()  # type: ignore[attr-defined]
+        chunks = response.streaming_content.__aiter__()  # type: ignore[attr-defined]  # the stubs type it as sync
         first = await asyncio.wait_for(chunks.__anext__(), 5)
         # Through the configured broker: the database, or Redis when REDIS_URL is set.
         await sync_to_async(get_broker().publish)(org.pk, "inbox", {"n": 1})

@@ -21,7 +21,7 @@ from tertulia.core.models import AuditEntry
 from tertulia.core.permissions import Perm
 from tertulia.web import selectors
 from tertulia.web.forms import BrandProfileForm
-from tertulia.web.tenant import Tenant, get_tenant
+from tertulia.web.tenant import Tenant, get_tenant, signed_in_user
 
 View = Callable[..., HttpResponse]
 
@@ -38,7 +38,7 @@ def section(name: str, perm: Perm = Perm.VIEW) -> Callable[[View], View]:
                 return render(request, "web/no_organization.html", {"section": name}, status=403)
             if not tenant.can(perm):
                 raise PermissionDenied
-            request.section = name  # type: ignore[attr-defined]
+            request.section = name  # type: ignore[attr-defined]  # per-request attribute
             return view(request, tenant, *args, **kwargs)
 
         return wrapper
@@ -59,7 +59,7 @@ def inbox(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 @section("inbox")
 def inbox_activity(request: HttpRequest, tenant: Tenant) -> HttpResponse:
-    activity = selectors.recent_activity(tenant, request.user)  # type: ignore[arg-type]
+    activity = selectors.recent_activity(tenant, signed_in_user(request))
     return render(request, "web/partials/activity.html", {"activity": activity})
 
 

@@ -61,7 +61,7 @@ def switch_language(request: HttpRequest) -> HttpResponse:
     from tertulia.core.actions.context import Actor
     from tertulia.core.actions.people import set_language
 
-    set_language(Actor.from_request(request), request.user, language)  # type: ignore[arg-type]
+    set_language(Actor.from_request(request), signed_in_user(request), language)
     if language:
         translation.activate(language)
     response = _back(request)

@@ -37,7 +37,7 @@ class TokenForm(forms.Form):
     )
 
     def __init__(self, *args: object, allowed: list[str], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]  # Django's form signature
         field = self.fields["scopes"]
         assert isinstance(field, forms.MultipleChoiceField)
         field.choices = [(s, f"{s} — {SCOPE_DESCRIPTION[Scope(s)]}") for s in allowed]
@@ -74,7 +74,7 @@ def tokens(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     try:
         _token, plaintext = create_token(
             Actor.from_request(request),
-            request.user,  # type: ignore[arg-type]
+            signed_in_user(request),
             tenant.organization,
             form.cleaned_data["name"],
             form.cleaned_data["scopes"],

@@ -24,7 +24,7 @@ from typing import IO, Any
 
 import httpx
 import pytest
-from atproto_client import Client, models  # type: ignore[import-untyped]
+from atproto_client import Client, models
 
 DEVNET_DIR = Path(__file__).resolve().parent.parent / "devnet"
 READY_TIMEOUT_SECONDS = 180.0

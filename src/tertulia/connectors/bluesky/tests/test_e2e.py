@@ -18,7 +18,7 @@ import uuid
 import zlib
 
 import pytest
-from atproto_client import models  # type: ignore[import-untyped]
+from atproto_client import models
 
 from tertulia.connectors.base import (
     AuthenticationFailed,

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from atproto_client import models  # type: ignore[import-untyped]
+from atproto_client import models
 from django.urls import reverse
 
 from tertulia.connectors.base import (

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from atproto_client import exceptions as sdk  # type: ignore[import-untyped]
-from atproto_client.request import Response  # type: ignore[import-untyped]
-from atproto_client.utils import detect_facets, detect_mentions  # type: ignore[import-untyped]
+from atproto_client import exceptions as sdk
+from atproto_client.request import Response
+from atproto_client.utils import detect_facets, detect_mentions
 
 from tertulia.connectors.base import (
     AuthenticationFailed,
@@ -90,7 +90,7 @@ def test_facets_address_utf8_bytes(text):
 def _error(cls, status, body=None, headers=None):
     content = None
     if body is not None:
-        from atproto_client.models.common import XrpcError  # type: ignore[import-untyped]
+        from atproto_client.models.common import XrpcError
 
         content = XrpcError(error=body.get("error", ""), message=body.get("message"))
     return cls(Response(success=False, status_code=status, content=content, headers=headers or {}))

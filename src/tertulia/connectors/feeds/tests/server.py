@@ -107,7 +107,7 @@ class FeedServer:
         **kw: object,
     ) -> str:
         data = body.encode("utf-8") if isinstance(body, str) else body
-        self.routes[path] = Route(content_type=content_type, body=data, **kw)  # type: ignore[arg-type]
+        self.routes[path] = Route(content_type=content_type, body=data, **kw)  # type: ignore[arg-type]  # test helper kwargs
         return self.url + path
 
     @contextmanager

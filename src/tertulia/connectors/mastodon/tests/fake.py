@@ -209,7 +209,7 @@ class FakeMastodon:
         limit = int((request.query_values("limit") or ["40"])[0])
         min_ids = request.query_values("min_id")
         min_id = min_ids[0] if min_ids else None
-        key = lambda n: (len(n["id"]), n["id"])  # noqa: E731
+        key = lambda n: (len(n["id"]), n["id"])  # noqa: E731 - a one-line sort key
         with self.lock:
             rows = sorted((n for n in self.notifications if not types or n["type"] in types), key=key)
         if min_id is not None:

@@ -13,7 +13,7 @@ from tertulia.connectors.meta.tests.fake_graph import IG_ID, PAGE_ID, PAGE_TOKEN
 def graph() -> Iterator[FakeGraph]:
     fake = FakeGraph()
     with GraphServer(fake) as server:
-        fake.url = server.url  # type: ignore[attr-defined]
+        fake.url = server.url  # type: ignore[attr-defined]  # set once the server runs
         yield fake
     # Every test: nothing the connector sent fell outside the documented requests.
     fake.assert_all_valid()

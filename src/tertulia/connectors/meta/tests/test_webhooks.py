@@ -55,7 +55,7 @@ def test_signature_good_bad_missing_tampered() -> None:
     assert not verify({"X-Hub-Signature-256": _sign(body, "another-app")}, body, SECRET)  # bad
     assert not verify(good, body + b" ", SECRET)  # tampered
     assert not verify(good, body.replace(b"domingo", b"lunes!!"), SECRET)
-    assert not verify({"X-Hub-Signature": "sha1=" + hashlib.sha1(body).hexdigest()}, body, SECRET)  # noqa: S324
+    assert not verify({"X-Hub-Signature": "sha1=" + hashlib.sha1(body).hexdigest()}, body, SECRET)  # noqa: S324 - the legacy SHA-1 header must be refused
     assert not verify({"X-Hub-Signature-256": "sha256=zz"}, body, SECRET)
     assert not verify(good, body, "")
     assert InstagramConnector.verify_webhook(good, body, SECRET)

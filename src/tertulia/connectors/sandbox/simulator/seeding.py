@@ -12,4 +12,4 @@ def seeded(*parts: object) -> random.Random:
     `hash()`, so it gives the same stream in every process and on every run.
     This is simulation, not security: the predictability is the point.
     """
-    return random.Random(":".join(str(p) for p in parts))  # noqa: S311
+    return random.Random(":".join(str(p) for p in parts))  # noqa: S311 - seeded simulation, not security

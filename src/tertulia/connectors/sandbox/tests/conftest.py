@@ -66,4 +66,4 @@ def harness(brand, people) -> SandboxHarness:
 
 
 def publish(connector: SandboxConnector, text: str, **options: object) -> str:
-    return connector.publish(OutgoingPost(text=text, **options)).remote_id  # type: ignore[arg-type]
+    return connector.publish(OutgoingPost(text=text, **options)).remote_id  # type: ignore[arg-type]  # test helper kwargs
