@@ -73,6 +73,15 @@ def parse_bool(name: str, raw: str | None, default: bool = False) -> bool:
     raise ConfigError(f"{name}={raw!r} is not a boolean: use true or false")
 
 
+def parse_seconds(name: str, raw: str | None, default: int, minimum: int = 1) -> int:
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip()
+    if not value.isdigit() or int(value) < minimum:
+        raise ConfigError(f"{name}={raw!r} is not a whole number of seconds (at least {minimum})")
+    return int(value)
+
+
 def prepare_data_dir(path: Path) -> Path:
     """Create the data directory if needed and prove we can write into it."""
     path = path.expanduser()

@@ -13,7 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from tertulia.config import load_config, parse_bool
+from tertulia.config import load_config, parse_bool, parse_seconds
 
 CONFIG = load_config()
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "tertulia.vault",
     "tertulia.connectors",
     "tertulia.connectors.sandbox",
+    "tertulia.inbox",
     "tertulia.api",
     "tertulia.web",
 ]
@@ -180,8 +181,16 @@ if CONFIG.https:
 TERTULIA_FEEDS_ALLOW_PRIVATE_ADDRESSES = parse_bool(
     "TERTULIA_FEEDS_ALLOW_PRIVATE_ADDRESSES", os.environ.get("TERTULIA_FEEDS_ALLOW_PRIVATE_ADDRESSES")
 )
+TERTULIA_MASTODON_ALLOW_PRIVATE_ADDRESSES = parse_bool(
+    "TERTULIA_MASTODON_ALLOW_PRIVATE_ADDRESSES", os.environ.get("TERTULIA_MASTODON_ALLOW_PRIVATE_ADDRESSES")
+)
 if os.environ.get("TERTULIA_BLUESKY_HANDLE_RESOLVER"):
     TERTULIA_BLUESKY_HANDLE_RESOLVER = os.environ["TERTULIA_BLUESKY_HANDLE_RESOLVER"]
+
+# How often the inbox reads a channel whose connector gives no hint; webhooks wake it sooner.
+TERTULIA_INBOX_POLL_SECONDS = parse_seconds(
+    "TERTULIA_INBOX_POLL_SECONDS", os.environ.get("TERTULIA_INBOX_POLL_SECONDS"), default=60, minimum=5
+)
 
 TERTULIA_LIVE_BROKER = "redis" if CONFIG.redis_url else "database"
 TERTULIA_REDIS_URL = CONFIG.redis_url

@@ -256,7 +256,14 @@ class ChannelConnectIn(Input):
 
 class AuthorizeIn(Input):
     network: Text = Field(..., max_length=32, min_length=1)
-    server: Text = Field("", max_length=255, description="The server, for networks with many (Mastodon).")
+    server: Text = Field(
+        "",
+        max_length=255,
+        description=(
+            "The server, for networks with many: a Mastodon instance as `mastodon.social` or "
+            "`https://mastodon.social` (Tertulia registers itself there on the first sign-in)."
+        ),
+    )
 
 
 class AuthorizeOut(Schema):

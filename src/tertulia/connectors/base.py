@@ -260,6 +260,8 @@ class Connector:
     max_text_length: ClassVar[int] = 0
     # Webhook event kinds the ingestion pipeline uses; others are stored and ignored.
     webhook_kinds: ClassVar[frozenset[str]] = frozenset()
+    # How often the inbox reads a channel, in seconds; 0: the operator's TERTULIA_INBOX_POLL_SECONDS.
+    poll_seconds: ClassVar[float] = 0.0
 
     def __init__(self, account: ChannelAccount) -> None:
         self.account = account
@@ -350,15 +352,30 @@ class Connector:
 
     # -- sign-in flows (class level)
     @classmethod
+    def register_app(cls, base_url: str, redirect_uri: str) -> OAuthClient:
+        """Register Tertulia as an OAuth client on a server that lets any app register itself
+        (Mastodon's `POST /api/v1/apps`), for sign-ins that come back to `redirect_uri`.
+
+        Networks with one central app registration (set by an operator) do not implement it.
+        """
+        raise NotSupported(
+            _("Tertulia cannot register itself on %(network)s; an administrator registers it.")
+            % {"network": cls.display_name}
+        )
+
+    @classmethod
     def authorization_url(cls, client: OAuthClient, redirect_uri: str, state: str, code_verifier: str) -> str:
         """Where to send the person to authorize Tertulia (OAuth 2.0 with PKCE, S256)."""
         raise NotSupported(_("%(network)s has no sign-in flow here.") % {"network": cls.display_name})
 
     @classmethod
     def complete_authorization(
-        cls, client: OAuthClient, redirect_uri: str, code: str, code_verifier: str
+        cls, client: OAuthClient, redirect_uri: str, code: str, code_verifier: str, *, issuer: str = ""
     ) -> ConnectedAccount:
-        """Exchange the authorization code for credentials and find out whose account it is."""
+        """Exchange the authorization code for credentials and find out whose account it is.
+
+        `issuer` is the callback's `iss` parameter (RFC 9207), for networks whose servers send it.
+        """
         raise NotSupported(_("%(network)s has no sign-in flow here.") % {"network": cls.display_name})
 
     @classmethod

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import urlsplit
 
 from django.utils.translation import gettext as _
 
 from tertulia.connectors import choices
-from tertulia.connectors.base import Connector, ConnectorError, OAuthClient
+from tertulia.connectors.base import Connector, ConnectorError, ContentRejected, OAuthClient
 from tertulia.connectors.models import PendingChoice
 from tertulia.connectors.registry import connector_class
 from tertulia.connectors.signin import SignIn, finish_authorization, sign_in_methods, start_authorization
 from tertulia.core.actions.channels import connect_channel, connect_or_reconnect
 from tertulia.core.actions.context import Actor
 from tertulia.core.models import Brand, Channel, User
+from tertulia.core.models.audit import Via
 from tertulia.core.permissions import Perm, has_perm
-from tertulia.vault.actions import app_client
+from tertulia.vault.actions import app_client, keep_own_registration
+from tertulia.vault.models import NetworkApp
 
 
 class WrongSignIn(ConnectorError):
@@ -62,6 +67,87 @@ def _oauth_client(cls: type[Connector], network: str, base_url: str) -> Iterator
     yield builtin(base_url) if builtin is not None else None
 
 
+MAX_SERVER_ADDRESS = 255  # NetworkApp.base_url
+_HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
+
+
+def registers_itself(cls: type[Connector]) -> bool:
+    """Whether Tertulia registers its own app on each of the network's servers (Mastodon),
+    read from what the connector implements, as its sign-in methods are."""
+    return getattr(cls.register_app, "__func__", None) is not getattr(
+        Connector.register_app, "__func__", None
+    )
+
+
+def server_address(typed: str, network: str) -> str:
+    """The server as one key per server: `mastodon.social`, `https://Mastodon.social/` and a
+    pasted profile address `https://mastodon.social/@marca` are all `https://mastodon.social`.
+
+    Such a server lives at the root of its host, so the path is dropped; an address with a
+    user name (or an account handle typed instead of the server) is refused, not guessed at.
+    """
+    text = typed.strip()
+    if not text:
+        raise ContentRejected(
+            _("Enter the %(network)s server's address, for example mastodon.social.") % {"network": network}
+        )
+    parts = urlsplit(text if "://" in text else f"https://{text}")
+    if parts.scheme.lower() not in ("https", "http"):
+        raise ContentRejected(_("A server's address starts with https:// (or http://)."))
+    if "@" in parts.netloc:
+        raise ContentRejected(
+            _("Enter only the server's address, such as mastodon.social, without an account name.")
+        )
+    try:
+        port = parts.port
+        # International names as the DNS knows them, so both spellings are one server.
+        host = (parts.hostname or "").rstrip(".").encode("idna").decode("ascii").lower()
+    except (ValueError, UnicodeError):
+        host = ""
+    if ":" in host and _is_ip(host):
+        host = f"[{host}]"  # IPv6
+    elif not _HOST_NAME.fullmatch(host):  # names and IPv4 addresses
+        raise ContentRejected(_("That is not a valid server address."))
+    scheme = parts.scheme.lower()
+    if port is not None and port != {"https": 443, "http": 80}[scheme]:
+        host = f"{host}:{port}"
+    address = f"{scheme}://{host}"
+    if len(address) > MAX_SERVER_ADDRESS:
+        raise ContentRejected(_("That is not a valid server address."))
+    return address
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _ensure_registered(
+    cls: type[Connector], network: str, actor: Actor, base_url: str, redirect_uri: str
+) -> None:
+    """Register Tertulia on the server unless a usable registration is already stored.
+
+    Usable: an operator's (it has no redirect URI of ours to compare), or our own for this
+    same callback address. When Tertulia's address changed, the instance would refuse the
+    old registration's redirect URI, so a new registration replaces ours.
+    """
+    stored = (
+        NetworkApp.objects.filter(network=network, base_url=base_url)
+        .values_list("client_id", "redirect_uri")
+        .first()
+    )
+    if stored is not None and stored[1] in ("", redirect_uri):
+        return
+    client = cls.register_app(base_url, redirect_uri)  # a network request: no transaction is held
+    # If someone else's registration got stored first, this one is dropped and theirs is used.
+    keep_own_registration(
+        actor, network, base_url, client, redirect_uri, replacing=stored[0] if stored else ""
+    )
+
+
 def connect_with_handle(actor: Actor, brand: Brand, network: str, handle: str) -> Channel:
     _method(network, SignIn.HANDLE)
     return connect_channel(actor, brand, network, handle)
@@ -77,10 +163,25 @@ def connect_with_password(
     return connect_or_reconnect(actor, brand, network, account, {"service": service} if service else {})
 
 
-def begin_authorization(brand: Brand, user: User, network: str, base_url: str, redirect_uri: str) -> str:
-    """The address to send the person to; their return is checked by `complete_authorization`."""
+def begin_authorization(
+    brand: Brand,
+    user: User,
+    network: str,
+    base_url: str,
+    redirect_uri: str,
+    actor: Actor | None = None,
+) -> str:
+    """The address to send the person to; their return is checked by `complete_authorization`.
+
+    On a network where Tertulia registers itself (Mastodon), the first sign-in on a server
+    registers it there; `actor` is who the audit trail names for that registration.
+    """
     cls = _method(network, SignIn.OAUTH)
-    base_url = base_url.rstrip("/")
+    if registers_itself(cls):
+        base_url = server_address(base_url, cls.display_name)
+        _ensure_registered(cls, network, actor or Actor(user=user, via=Via.SYSTEM), base_url, redirect_uri)
+    else:
+        base_url = base_url.rstrip("/")
     with _oauth_client(cls, network, base_url) as app:
         if app is None:
             raise AppNotRegistered(
@@ -93,9 +194,13 @@ def begin_authorization(brand: Brand, user: User, network: str, base_url: str, r
 
 
 def complete_authorization(
-    actor: Actor, user: User, state: str, code: str, redirect_uri: str
+    actor: Actor, user: User, state: str, code: str, redirect_uri: str, issuer: str = ""
 ) -> Channel | PendingChoice:
-    """The connected channel, or, when the login administers several accounts, the choice to make."""
+    """The connected channel, or, when the login administers several accounts, the choice to make.
+
+    `issuer` is the callback's `iss` parameter: it tells which authorization server sent the
+    person back, so a code from another server (a mix-up attack) is refused where it matters.
+    """
     pending = finish_authorization(state, user)
     if pending is None:
         raise SignInNotVerified(_("That sign-in could not be verified or took too long. Please start again."))
@@ -106,7 +211,7 @@ def complete_authorization(
     with _oauth_client(cls, pending.network, pending.base_url) as app:
         if app is None:
             raise AppNotRegistered(_("The app registration for this network was removed."))
-        account = cls.complete_authorization(app, redirect_uri, code, pending.code_verifier)
+        account = cls.complete_authorization(app, redirect_uri, code, pending.code_verifier, issuer=issuer)
     if account.alternatives:
         return choices.park(user, pending.brand, pending.network, pending.base_url, account)
     settings = {"base_url": pending.base_url} if pending.base_url else {}

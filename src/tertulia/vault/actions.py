@@ -6,8 +6,9 @@ import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tertulia.connectors.base import OAuthClient
@@ -112,31 +113,74 @@ def _app_aad(network: str, base_url: str) -> bytes:
     return f"tertulia:app:{network}:{base_url}".encode()
 
 
+def _app_fields(network: str, base_url: str, client_id: str, secrets: Mapping[str, str]) -> dict[str, Any]:
+    sealed = seal(json.dumps(dict(secrets)).encode(), _app_aad(network, base_url), load_keyring())
+    return {
+        "client_id": client_id,
+        "key_id": sealed.key_id,
+        "wrapped_key": sealed.wrapped_key,
+        "nonce": sealed.nonce,
+        "ciphertext": sealed.ciphertext,
+    }
+
+
+def _record_app(actor: Actor, action: str, app: NetworkApp, secrets: Mapping[str, str]) -> None:
+    changes = {
+        "network": [None, app.network],
+        "base_url": [None, app.base_url],
+        "fields": [None, sorted(secrets)],
+    }
+    if app.redirect_uri:
+        changes["redirect_uri"] = [None, app.redirect_uri]
+    record(actor, None, action, app, changes)
+
+
 @transaction.atomic
 def register_app(
     actor: Actor, network: str, client_id: str, secrets: Mapping[str, str], base_url: str = ""
 ) -> NetworkApp:
-    """Keep an app registration; `secrets` may hold "client_secret" and "webhook_secret"."""
-    sealed = seal(json.dumps(dict(secrets)).encode(), _app_aad(network, base_url), load_keyring())
-    app, created = NetworkApp.objects.update_or_create(
-        network=network,
-        base_url=base_url,
-        defaults={
-            "client_id": client_id,
-            "key_id": sealed.key_id,
-            "wrapped_key": sealed.wrapped_key,
-            "nonce": sealed.nonce,
-            "ciphertext": sealed.ciphertext,
-        },
-    )
-    record(
-        actor,
-        None,
-        "network_app.register" if created else "network_app.update",
-        app,
-        {"network": [None, network], "base_url": [None, base_url], "fields": [None, sorted(secrets)]},
-    )
+    """Keep an operator's app registration; `secrets` may hold "client_secret" and "webhook_secret"."""
+    # No redirect URI: the operator registered it and knows its redirect URIs, so Tertulia
+    # never replaces it with a registration of its own.
+    fields = {**_app_fields(network, base_url, client_id, secrets), "redirect_uri": ""}
+    app, created = NetworkApp.objects.update_or_create(network=network, base_url=base_url, defaults=fields)
+    _record_app(actor, "network_app.register" if created else "network_app.update", app, secrets)
     return app
+
+
+def keep_own_registration(
+    actor: Actor,
+    network: str,
+    base_url: str,
+    client: OAuthClient,
+    redirect_uri: str,
+    replacing: str = "",
+) -> bool:
+    """Keep the registration Tertulia just made for itself on a server, unless another won.
+
+    Two people can start signing in on the same new server at once, and each registers
+    (a request to the network, so it is not held inside a transaction). Which one is kept
+    is decided here by the database: with `replacing` empty, the unique (network, server)
+    constraint lets only the first insert in; otherwise the update only applies while the
+    registration whose client id is `replacing` is still there. False: another registration
+    is stored now, and this one is dropped (the network keeps an unused app, which is harmless).
+    """
+    secrets = {"client_secret": client.client_secret} if client.client_secret else {}
+    fields = {**_app_fields(network, base_url, client.client_id, secrets), "redirect_uri": redirect_uri}
+    try:
+        with transaction.atomic():
+            if replacing:
+                # Only a registration of our own (one with a redirect URI) is ever replaced.
+                stale = NetworkApp.objects.filter(network=network, base_url=base_url, client_id=replacing)
+                if not stale.exclude(redirect_uri="").update(**fields, updated_at=timezone.now()):
+                    return False
+                app = NetworkApp.objects.get(network=network, base_url=base_url)
+            else:
+                app = NetworkApp.objects.create(network=network, base_url=base_url, **fields)
+            _record_app(actor, "network_app.self_register", app, secrets)
+    except IntegrityError:
+        return False
+    return True
 
 
 @contextmanager

@@ -82,16 +82,30 @@ def _new_key_id(existing: dict[str, bytes]) -> str:
     return f"k{number}"
 
 
+def _create_file(path: Path) -> None:
+    """The first key, unless another process or thread made the file first.
+
+    The whole file is written under a name of its own, then linked into place: a link never
+    replaces an existing file (the first key wins, so nothing sealed with it is lost), and a
+    reader never sees the file empty or half written, as it could between creating the file
+    and writing it.
+    """
+    temporary = path.with_name(f"{path.name}.{secrets.token_hex(8)}.new")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            key = base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode()
+            json.dump({"current": "k1", "keys": {"k1": key}}, handle)
+        os.link(temporary, path)
+    except FileExistsError:
+        pass  # another one made it first: use theirs
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 def _from_file(path: Path) -> Keyring:
     if not path.exists():
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
-        except FileExistsError:
-            pass  # another process created it first
-        else:
-            key = secrets.token_bytes(KEY_BYTES)
-            with os.fdopen(fd, "w") as handle:
-                json.dump({"current": "k1", "keys": {"k1": base64.b64encode(key).decode()}}, handle)
+        _create_file(path)
     try:
         body = json.loads(path.read_text())
         keys = {str(k): _decode(str(k), str(v), str(path)) for k, v in body["keys"].items()}

@@ -31,13 +31,17 @@ class Credential(models.Model):
 class NetworkApp(models.Model):
     """Tertulia's own registration with a network: client id, and sealed client and webhook secrets.
 
-    Instance-wide (set by an operator), one per network and server address, because a
-    network calls one webhook URL for every account connected through the app.
+    Instance-wide, one per network and server address, because a network calls one webhook
+    URL for every account connected through the app. An operator sets it (`tertulia apps set`),
+    or, where a network lets any app register itself (Mastodon), Tertulia registers the first
+    time someone signs in on that server and keeps the redirect URI it registered: an
+    operator's registration has none, and is never replaced automatically.
     """
 
     network = models.CharField(_("network"), max_length=32)
     base_url = models.CharField(_("server"), max_length=255, blank=True)
     client_id = models.CharField(_("client id"), max_length=255)
+    redirect_uri = models.CharField(_("registered redirect URI"), max_length=500, blank=True)
     key_id = models.CharField(max_length=32)
     wrapped_key = models.BinaryField()
     nonce = models.BinaryField()

@@ -108,6 +108,7 @@ def authorize_channel(
         payload.network,
         payload.server,
         request.build_absolute_uri(reverse("web:channel-callback")),
+        ctx.actor(request),
     )
     return Status(201, {"authorization_url": url, "expires_in": int(STATE_TTL.total_seconds())})
 

@@ -767,10 +767,19 @@ class BlueskyConnector(Connector):
 
     @classmethod
     def complete_authorization(
-        cls, client: OAuthClient, redirect_uri: str, code: str, code_verifier: str
+        cls, client: OAuthClient, redirect_uri: str, code: str, code_verifier: str, *, issuer: str = ""
     ) -> ConnectedAccount:
-        """Exchange the code (PKCE, the PAR's DPoP key); check whose account it is and where it lives."""
+        """Exchange the code (PKCE, the PAR's DPoP key); check whose account it is and where it lives.
+
+        atproto OAuth requires `iss` on the callback (RFC 9207): it must name the server the request
+        was pushed to, checked before the code is spent, so a code injected from another server
+        (a mix-up attack) is never exchanged.
+        """
         found = oauth.discover(client.base_url)
+        if issuer.rstrip("/") != found.server.issuer:
+            raise AuthenticationFailed(
+                _("The sign-in came back from another server than the one it started on. Please start again.")
+            )
         key = oauth.DPoPKey.derive(code_verifier)
         client_id = oauth.client_id_for(redirect_uri, client.client_id)
         form = {

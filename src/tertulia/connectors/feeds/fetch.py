@@ -28,6 +28,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from tertulia.connectors.base import ContentRejected, RateLimited, RemoteNotFound, TemporaryFailure
+from tertulia.connectors.http import reaching
 
 MAX_FEED_BYTES = 5 * 1024 * 1024
 MAX_REDIRECTS = 5
@@ -104,16 +105,12 @@ def fetch(
         current = check_url(url)
         for _hop in range(MAX_REDIRECTS + 1):
             check_host(current)
-            try:
-                with client.stream("GET", current, headers=headers) as response:
-                    if response.is_redirect and "location" in response.headers:
-                        current = check_url(urljoin(current, response.headers["location"]))
-                        continue
-                    return _read(current, response, max_bytes)
-            except httpx.TimeoutException as error:
-                raise TemporaryFailure(_("The feed did not answer in time.")) from error
-            except httpx.TransportError as error:
-                raise TemporaryFailure(_("Could not reach the feed's server.")) from error
+            # Reading the body is inside: a feed can stall or drop halfway through, too.
+            with reaching(_("the feed's server")), client.stream("GET", current, headers=headers) as response:
+                if response.is_redirect and "location" in response.headers:
+                    current = check_url(urljoin(current, response.headers["location"]))
+                    continue
+                return _read(current, response, max_bytes)
     raise TemporaryFailure(_("The feed redirected too many times."))
 
 

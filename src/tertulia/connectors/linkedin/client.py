@@ -14,8 +14,6 @@ A 429 holds every worker off the channel until its Retry-After (or an hour).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -30,12 +28,11 @@ from tertulia.connectors.base import (
     RemoteNotFound,
     TemporaryFailure,
 )
+from tertulia.connectors.http import TIMEOUT, USER_AGENT, body_detail, response_json, retry_after, send
 
 API_BASE_URL = "https://api.linkedin.com"
 API_VERSION = "202505"
 RESTLI_PROTOCOL = "2.0.0"
-TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-USER_AGENT = "Tertulia (+https://github.com/tertulia)"
 DEFAULT_RETRY_AFTER = 3600.0
 
 NETWORK = "linkedin"
@@ -52,20 +49,6 @@ BUDGETS: dict[str, ratelimit.Budget] = {
     APP: ratelimit.Budget(limit=100_000, window_seconds=DAY),
 }
 ratelimit.register(NETWORK, BUDGETS)
-
-
-def retry_after(value: str, default: float, now: datetime | None = None) -> float:
-    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date; else `default`."""
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return default
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max((when - (now or datetime.now(UTC))).total_seconds(), 0.0)
 
 
 def buckets_for(method: str, path: str) -> list[str]:
@@ -90,21 +73,11 @@ def urn(value: str) -> str:
     return quote(value, safe="")
 
 
-def _detail(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:200]
-    if isinstance(body, dict):
-        return str(body.get("message") or body.get("error_description") or body.get("error") or "")[:300]
-    return ""
-
-
 def raise_for_status(response: httpx.Response) -> None:
     status = response.status_code
     if status < 400:
         return
-    detail = _detail(response) or str(status)
+    detail = body_detail(response, "message", "error_description", "error") or str(status)
     if status == 401:
         raise AuthenticationFailed(_("LinkedIn refused the credentials: %(detail)s") % {"detail": detail})
     if status == 404:
@@ -180,12 +153,7 @@ class LinkedInHTTP:
             for bucket in buckets_for(method, path):
                 ratelimit.spend(NETWORK, self.account_key, bucket)
         ratelimit.spend(NETWORK, APP_ACCOUNT, APP)
-        try:
-            response = self.client.request(method, path, json=json, content=content, headers=headers)
-        except httpx.TimeoutException as error:
-            raise TemporaryFailure(_("LinkedIn did not answer in time.")) from error
-        except httpx.TransportError as error:
-            raise TemporaryFailure(_("Could not reach LinkedIn.")) from error
+        response = send(self.client, "LinkedIn", method, path, json=json, content=content, headers=headers)
         try:
             raise_for_status(response)
         except RateLimited as limited:
@@ -195,8 +163,4 @@ class LinkedInHTTP:
         return response
 
     def json(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self.request(method, path, **kwargs)
-        try:
-            return response.json()
-        except ValueError as error:
-            raise TemporaryFailure(_("LinkedIn answered with something that is not JSON.")) from error
+        return response_json(self.request(method, path, **kwargs), "LinkedIn")

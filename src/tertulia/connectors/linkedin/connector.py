@@ -376,7 +376,7 @@ class LinkedInConnector(Connector):
 
     @classmethod
     def complete_authorization(
-        cls, client: OAuthClient, redirect_uri: str, code: str, code_verifier: str
+        cls, client: OAuthClient, redirect_uri: str, code: str, code_verifier: str, *, issuer: str = ""
     ) -> ConnectedAccount:
         """Exchange the code, then offer every organization the member administers.
 

@@ -2,7 +2,8 @@
 
 A channel names its instance in `settings["base_url"]` (https://mastodon.social)
 and holds an OAuth access token in `credentials["access_token"]`; every instance
-needs its own app registration (an `OAuthClient` with `base_url`). See
+needs its own app registration (an `OAuthClient` with `base_url`), which Tertulia
+makes itself the first time someone signs in there (`register_app`). See
 docs/connectors/mastodon.md.
 """
 
@@ -10,12 +11,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
+import socket
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,6 +50,7 @@ from tertulia.connectors.mastodon.client import (
     TIMEOUT,
     USER_AGENT,
     MastodonHTTP,
+    error_message,
     parse_link_header,
     raise_for_status,
 )
@@ -56,6 +61,7 @@ PAGE_LIMIT = 40  # notifications and conversations: Mastodon's own maximum per p
 STATUSES_PER_LOOKUP = 20
 # Granular scopes (Mastodon 4.0+): only what the connector uses.
 SCOPES = "read:accounts read:notifications read:statuses write:statuses write:media write:blocks write:mutes"
+CLIENT_NAME = "Tertulia"  # what the instance shows the person authorizing, and in their authorized apps
 
 
 def pkce_challenge(code_verifier: str) -> str:
@@ -302,6 +308,35 @@ class MastodonConnector(Connector):
     # -- sign-in (OAuth 2.0 authorization code with PKCE, per instance)
 
     @classmethod
+    def register_app(cls, base_url: str, redirect_uri: str) -> OAuthClient:
+        """`POST /api/v1/apps`: register Tertulia on the instance, as every Mastodon client does.
+
+        The scopes are the ones `authorization_url` asks for (an instance refuses scopes the
+        app was not registered with) and the redirect URI the one the sign-in comes back to.
+        The website is this Tertulia's own address: many installations register on the same
+        instance, and its administrators see which one each app belongs to.
+        """
+        instance = base_url.rstrip("/")
+        _refuse_private_address(instance)
+        callback = urlsplit(redirect_uri)
+        body = {
+            "client_name": CLIENT_NAME,
+            "redirect_uris": [redirect_uri],
+            "scopes": SCOPES,
+            "website": f"{callback.scheme}://{callback.netloc}/",
+        }
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        try:
+            # Redirects are not followed: the registration belongs to the address that was checked.
+            with httpx.Client(base_url=instance, timeout=TIMEOUT, headers=headers) as http:
+                response = http.post("/api/v1/apps", json=body)
+        except httpx.InvalidURL as error:
+            raise ContentRejected(_("That is not a valid server address.")) from error
+        except httpx.TransportError as error:
+            raise TemporaryFailure(_unreachable(instance)) from error
+        return _registered_client(response, instance)
+
+    @classmethod
     def authorization_url(cls, client: OAuthClient, redirect_uri: str, state: str, code_verifier: str) -> str:
         query = urlencode(
             {
@@ -318,7 +353,7 @@ class MastodonConnector(Connector):
 
     @classmethod
     def complete_authorization(
-        cls, client: OAuthClient, redirect_uri: str, code: str, code_verifier: str
+        cls, client: OAuthClient, redirect_uri: str, code: str, code_verifier: str, *, issuer: str = ""
     ) -> ConnectedAccount:
         """Exchange the code (POST /oauth/token), then ask whose token it is.
 
@@ -358,6 +393,63 @@ class MastodonConnector(Connector):
             info=_account_info(response.json(), base_url),
             credentials={"access_token": token, "base_url": base_url},
         )
+
+
+def _unreachable(instance: str) -> str:
+    return _("Could not reach %(server)s. Check the address and try again.") % {"server": instance}
+
+
+def _refuse_private_address(instance: str) -> None:
+    """Registering is a request to an address a person typed (SSRF): public addresses only.
+
+    An instance on a private network is registered by an administrator instead (`tertulia apps
+    set`), or allowed with the Django setting `TERTULIA_MASTODON_ALLOW_PRIVATE_ADDRESSES` (the
+    tests). Resolving before httpx does cannot stop DNS rebinding: where that matters, run
+    Tertulia behind an egress proxy or firewall.
+    """
+    if getattr(settings, "TERTULIA_MASTODON_ALLOW_PRIVATE_ADDRESSES", False):
+        return
+    parts = urlsplit(instance)
+    default_port = 443 if parts.scheme == "https" else 80
+    try:
+        found = socket.getaddrinfo(parts.hostname or "", parts.port or default_port, type=socket.SOCK_STREAM)
+        addresses = {ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found}
+    except (OSError, UnicodeError, ValueError) as error:
+        raise TemporaryFailure(_unreachable(instance)) from error
+    if not all(address.is_global for address in addresses):
+        raise ContentRejected(
+            _(
+                "%(server)s is on a private or reserved network, so Tertulia does not register itself "
+                "there; an administrator can register it by hand."
+            )
+            % {"server": instance}
+        )
+
+
+def _registered_client(response: httpx.Response, instance: str) -> OAuthClient:
+    """The client id and secret from `POST /api/v1/apps`, or why there are none."""
+    status = response.status_code
+    if status == 429 or status >= 500:
+        raise_for_status(response)  # RateLimited or TemporaryFailure: trying later may work
+    if status >= 400 and status not in (404, 405, 410):
+        # Mastodon explains a refusal in JSON; any other body is no message for a person.
+        is_json = "json" in response.headers.get("Content-Type", "")
+        raise ContentRejected(
+            _("%(server)s refused to register Tertulia: %(detail)s")
+            % {"server": instance, "detail": (error_message(response) if is_json else "") or status}
+        )
+    try:
+        app = response.json() if response.is_success else None
+    except ValueError:  # an HTML page: some other kind of server
+        app = None
+    client_id = app.get("client_id") if isinstance(app, dict) else None
+    secret = app.get("client_secret") if isinstance(app, dict) else None
+    if not (isinstance(client_id, str) and client_id and isinstance(secret, str) and secret):
+        raise ContentRejected(
+            _("%(server)s does not answer as a Mastodon instance does. Check the address.")
+            % {"server": instance}
+        )
+    return OAuthClient(client_id=client_id, client_secret=secret, base_url=instance)
 
 
 def _instance(client: OAuthClient) -> str:

@@ -30,11 +30,14 @@ from tertulia.connectors.base import (
     TemporaryFailure,
 )
 
+# meta/oauth.py imports TIMEOUT and USER_AGENT from here; the aliases keep them exported.
+from tertulia.connectors.http import TIMEOUT as TIMEOUT
+from tertulia.connectors.http import USER_AGENT as USER_AGENT
+from tertulia.connectors.http import LazyClient, lenient_json, send
+
 GRAPH_URL = "https://graph.facebook.com"
 # One version for every call; Meta supports each version for about two years after the next one ships.
 API_VERSION = "v21.0"
-TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-USER_AGENT = "Tertulia (+https://github.com/tertulia)"
 
 CALLS = "calls"
 CALLS_BUDGET = ratelimit.Budget(limit=200, window_seconds=3600)
@@ -140,8 +143,10 @@ def map_error(network_name: str, response: httpx.Response) -> ConnectorError:
     return ConnectorError(_("%(network)s refused the request (%(code)s): %(detail)s") % values)
 
 
-class GraphHTTP:
+class GraphHTTP(LazyClient):
     """One account's view of the Graph API: its token, its budget, Meta's errors as ours."""
+
+    headers = {"User-Agent": USER_AGENT}
 
     def __init__(
         self,
@@ -152,22 +157,12 @@ class GraphHTTP:
         limiter_key: str,
         http: httpx.Client | None = None,
     ) -> None:
+        super().__init__(http)
         self.network = network
         self.network_name = network_name
         self.base_url = base_url.rstrip("/")
         self.access_token = access_token
         self.limiter_key = limiter_key
-        self._http = http
-
-    def _session(self) -> httpx.Client:
-        if self._http is None:
-            self._http = httpx.Client(timeout=TIMEOUT, headers={"User-Agent": USER_AGENT})
-        return self._http
-
-    def close(self) -> None:
-        if self._http is not None:
-            self._http.close()
-            self._http = None
 
     def request(
         self,
@@ -186,24 +181,17 @@ class GraphHTTP:
                 % {"network": self.network_name}
             )
         ratelimit.spend(self.network, self.limiter_key, bucket)
-        try:
-            response = self._session().request(
-                method,
-                self.base_url + graph_path(path),
-                params=dict(params) if params else None,
-                data=dict(data) if data else None,
-                files=dict(files) if files else None,
-                # The token travels in a header, so it never appears in a URL (Graph accepts Bearer).
-                headers={"Authorization": f"Bearer {self.access_token}", "Accept": "application/json"},
-            )
-        except httpx.TimeoutException as error:
-            raise TemporaryFailure(
-                _("%(network)s did not answer in time.") % {"network": self.network_name}
-            ) from error
-        except httpx.TransportError as error:
-            raise TemporaryFailure(
-                _("Could not reach %(network)s.") % {"network": self.network_name}
-            ) from error
+        response = send(
+            self._session(),
+            self.network_name,
+            method,
+            self.base_url + graph_path(path),
+            params=dict(params) if params else None,
+            data=dict(data) if data else None,
+            files=dict(files) if files else None,
+            # The token travels in a header, so it never appears in a URL (Graph accepts Bearer).
+            headers={"Authorization": f"Bearer {self.access_token}", "Accept": "application/json"},
+        )
         wait = usage_retry_after(response.headers)
         if wait is not None:
             ratelimit.hold_off(self.network, self.limiter_key, CALLS, wait)
@@ -212,10 +200,7 @@ class GraphHTTP:
             if isinstance(failure, RateLimited):
                 ratelimit.hold_off(self.network, self.limiter_key, bucket, failure.retry_after)
             raise failure
-        try:
-            payload: Any = response.json() if response.content else {}
-        except ValueError:
-            payload = {}
+        payload = lenient_json(response)
         if isinstance(payload, bool):  # some edges answer a bare `true`
             return {"success": payload}
         return payload if isinstance(payload, dict) else {}

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from tertulia.connectors import ratelimit
 from tertulia.connectors.base import (
     AuthenticationFailed,
+    Capability,
     ChannelAccount,
     ConnectedAccount,
     Connector,
@@ -31,8 +32,12 @@ from tertulia.connectors.base import (
     InboundKind,
     InboundPage,
     OAuthClient,
+    PostMetrics,
     PublishedPost,
+    RateLimited,
     RateLimitState,
+    RemoteNotFound,
+    TemporaryFailure,
     WebhookEvent,
     WebhookReply,
 )
@@ -42,6 +47,23 @@ from tertulia.connectors.meta.client import CALLS, GRAPH_URL, GraphHTTP, Params
 COMMENTS = "c"
 MESSAGES = "m"
 MAX_PAGES = 20  # of one edge per read: a bound, so a huge thread cannot stall a poll
+# What both networks can do (reading, DMs, moderation, metrics, webhooks live here); Facebook adds
+# text-only posts and alt text, which Instagram's publishing lacks.
+CAPABILITIES: frozenset[Capability] = frozenset(
+    {
+        Capability.PUBLISH_IMAGES,
+        Capability.REPLY,
+        Capability.DIRECT_MESSAGES,
+        Capability.READ_COMMENTS,
+        Capability.READ_DIRECT_MESSAGES,
+        Capability.HIDE,
+        Capability.DELETE,
+        Capability.POST_METRICS,
+        Capability.ACCOUNT_METRICS,
+        Capability.WEBHOOKS,
+        Capability.RATE_LIMIT_STATE,
+    }
+)
 
 
 class MetaConnector(Connector):
@@ -50,6 +72,9 @@ class MetaConnector(Connector):
     scopes: ClassVar[tuple[str, ...]] = ()
     messaging_platform: ClassVar[str] = "messenger"
     max_message_length: ClassVar[int] = 2000
+    metric_fields: ClassVar[str] = "id"  # what post_metrics reads of each post
+    views_metric: ClassVar[str] = ""  # the insight that counts views; each network names its own
+    hide_field: ClassVar[str] = "is_hidden"  # a comment's hidden flag, as the network names it
 
     def __init__(self, account: ChannelAccount, http: httpx.Client | None = None) -> None:
         super().__init__(account)
@@ -220,8 +245,47 @@ class MetaConnector(Connector):
 
     # -- moderation
 
+    def hide(self, remote_id: str) -> None:
+        self._post(remote_id, {self.hide_field: "true"})
+
+    def unhide(self, remote_id: str) -> None:
+        self._post(remote_id, {self.hide_field: "false"})
+
     def delete(self, remote_id: str) -> None:
         self.graph.request("DELETE", remote_id)
+
+    # -- metrics
+
+    def post_metrics(self, remote_ids: Sequence[str]) -> list[PostMetrics]:
+        """Counts of the posts that still exist (a deleted one is left out); views when insights allow."""
+        rows: list[PostMetrics] = []
+        for remote_id in remote_ids:
+            try:
+                found = self._get(remote_id, {"fields": self.metric_fields})
+            except RemoteNotFound:
+                continue
+            rows.append(self._metrics(remote_id, found, self._insight(remote_id, self.views_metric)))
+        return rows
+
+    def _metrics(self, remote_id: str, found: dict[str, Any], views: int | None) -> PostMetrics:
+        """Hook: the counts each network's post (or media) object holds."""
+        raise NotImplementedError
+
+    def _insight(self, remote_id: str, metric: str) -> int | None:
+        """An object's latest value of one insight; None when insights are unavailable (no permission,
+        a post too new). A limit or an outage still propagates: it says nothing about the insight."""
+        try:
+            insights = self._get(f"{remote_id}/insights", {"metric": metric})
+        except (RateLimited, TemporaryFailure):
+            raise
+        except ConnectorError:
+            return None
+        for row in insights.get("data") or []:
+            if isinstance(row, dict) and row.get("name") == metric:
+                for value in row.get("values") or []:
+                    if isinstance(value, dict) and isinstance(value.get("value"), int):
+                        return int(value["value"])
+        return None
 
     # -- webhooks
 
@@ -247,7 +311,7 @@ class MetaConnector(Connector):
 
     @classmethod
     def complete_authorization(
-        cls, client: OAuthClient, redirect_uri: str, code: str, code_verifier: str
+        cls, client: OAuthClient, redirect_uri: str, code: str, code_verifier: str, *, issuer: str = ""
     ) -> ConnectedAccount:
         pages = oauth.managed_pages(client, redirect_uri, code, code_verifier, cls.display_name)
         return cls.choose_account(pages, client.base_url)

@@ -10,7 +10,7 @@ the Page Conversations API.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -22,7 +22,6 @@ from tertulia.connectors.base import (
     AccountMetrics,
     Capability,
     ConnectedAccount,
-    ConnectorError,
     ContentRejected,
     InboundItem,
     InboundKind,
@@ -30,12 +29,9 @@ from tertulia.connectors.base import (
     OutgoingPost,
     PostMetrics,
     PublishedPost,
-    RateLimited,
-    RemoteNotFound,
-    TemporaryFailure,
 )
 from tertulia.connectors.meta import oauth, parsing
-from tertulia.connectors.meta.common import MetaConnector, offer_all
+from tertulia.connectors.meta.common import CAPABILITIES, MetaConnector, offer_all
 
 WEB_URL = "https://www.facebook.com"
 MAX_POST_LENGTH = 63206  # Facebook's limit for a post's message
@@ -51,25 +47,14 @@ class FacebookPageConnector(MetaConnector):
     scopes = oauth.FACEBOOK_SCOPES
     messaging_platform = "messenger"
     max_message_length = 2000  # Messenger Send API text limit
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {
-            Capability.PUBLISH_TEXT,
-            Capability.PUBLISH_IMAGES,
-            Capability.ALT_TEXT,
-            Capability.REPLY,
-            Capability.DIRECT_MESSAGES,
-            Capability.READ_COMMENTS,
-            Capability.READ_DIRECT_MESSAGES,
-            Capability.HIDE,
-            Capability.DELETE,
-            Capability.POST_METRICS,
-            Capability.ACCOUNT_METRICS,
-            Capability.WEBHOOKS,
-            Capability.RATE_LIMIT_STATE,
-        }
-    )
+    capabilities: ClassVar[frozenset[Capability]] = CAPABILITIES | {
+        Capability.PUBLISH_TEXT,
+        Capability.ALT_TEXT,
+    }
     # Comments on our posts and messages to the Page; reactions, edits and reads are kept, not ingested.
     webhook_kinds: ClassVar[frozenset[str]] = frozenset({"feed.comment", "messaging.message"})
+    metric_fields = COUNT_FIELDS
+    views_metric = "post_impressions"
 
     def _page(self) -> str:
         return self.page_id or self.account.external_id or self._require_page()
@@ -194,49 +179,17 @@ class FacebookPageConnector(MetaConnector):
                     ),
                 )
 
-    # -- moderation
-
-    def hide(self, remote_id: str) -> None:
-        self._post(remote_id, {"is_hidden": "true"})
-
-    def unhide(self, remote_id: str) -> None:
-        self._post(remote_id, {"is_hidden": "false"})
-
     # -- metrics
 
-    def post_metrics(self, remote_ids: Sequence[str]) -> list[PostMetrics]:
-        """Reactions, comments and shares of posts that still exist; impressions when insights allow."""
-        rows: list[PostMetrics] = []
-        for remote_id in remote_ids:
-            try:
-                post = self._get(remote_id, {"fields": COUNT_FIELDS})
-            except RemoteNotFound:
-                continue
-            rows.append(
-                PostMetrics(
-                    remote_id=str(post.get("id") or remote_id),
-                    likes=_total(post.get("reactions")),
-                    reposts=int((post.get("shares") or {}).get("count") or 0),
-                    replies=_total(post.get("comments")),
-                    impressions=self._impressions(remote_id),
-                )
-            )
-        return rows
-
-    def _impressions(self, remote_id: str) -> int | None:
-        """`post_impressions` from Page Insights; None without `read_insights` or for posts too new."""
-        try:
-            insights = self._get(f"{remote_id}/insights", {"metric": "post_impressions"})
-        except (RateLimited, TemporaryFailure):
-            raise
-        except ConnectorError:
-            return None
-        for metric in insights.get("data") or []:
-            if isinstance(metric, dict) and metric.get("name") == "post_impressions":
-                for value in metric.get("values") or []:
-                    if isinstance(value, dict) and isinstance(value.get("value"), int):
-                        return int(value["value"])
-        return None
+    def _metrics(self, remote_id: str, found: dict[str, Any], views: int | None) -> PostMetrics:
+        # Reactions, comments and shares; views are Page Insights' impressions (`read_insights`).
+        return PostMetrics(
+            remote_id=str(found.get("id") or remote_id),
+            likes=_total(found.get("reactions")),
+            reposts=int((found.get("shares") or {}).get("count") or 0),
+            replies=_total(found.get("comments")),
+            impressions=views,
+        )
 
     # -- sign-in
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 from django.utils.translation import gettext as _
@@ -39,11 +39,10 @@ from tertulia.connectors.base import (
     PostMetrics,
     PublishedPost,
     RateLimited,
-    RemoteNotFound,
     TemporaryFailure,
 )
 from tertulia.connectors.meta import oauth, parsing
-from tertulia.connectors.meta.common import MetaConnector, offer_all
+from tertulia.connectors.meta.common import CAPABILITIES, MetaConnector, offer_all
 
 NETWORK = "instagram"
 PUBLISH = "publish"
@@ -67,22 +66,11 @@ class InstagramConnector(MetaConnector):
     scopes = (*oauth.INSTAGRAM_SCOPES, "pages_manage_posts")  # staging images on the linked Page
     messaging_platform = "instagram"
     max_message_length = 1000  # Instagram Messaging text limit
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {
-            Capability.PUBLISH_IMAGES,
-            Capability.REPLY,
-            Capability.DIRECT_MESSAGES,
-            Capability.READ_COMMENTS,
-            Capability.READ_DIRECT_MESSAGES,
-            Capability.HIDE,
-            Capability.DELETE,
-            Capability.POST_METRICS,
-            Capability.ACCOUNT_METRICS,
-            Capability.WEBHOOKS,
-            Capability.RATE_LIMIT_STATE,
-        }
-    )
+    capabilities: ClassVar[frozenset[Capability]] = CAPABILITIES
     webhook_kinds: ClassVar[frozenset[str]] = frozenset({"comments", "mentions", "messaging.message"})
+    metric_fields = "id,like_count,comments_count"
+    views_metric = "views"  # the media insight that replaced `impressions`
+    hide_field = "hide"
 
     def __init__(self, account: ChannelAccount, **kwargs: Any) -> None:
         super().__init__(account, **kwargs)
@@ -298,50 +286,20 @@ class InstagramConnector(MetaConnector):
 
     # -- moderation
 
-    def hide(self, remote_id: str) -> None:
-        self._post(remote_id, {"hide": "true"})
-
-    def unhide(self, remote_id: str) -> None:
-        self._post(remote_id, {"hide": "false"})
-
     def delete(self, remote_id: str) -> None:
         """Deletes a comment. The Graph API cannot delete Instagram media; Instagram refuses that."""
         super().delete(remote_id)
 
     # -- metrics
 
-    def post_metrics(self, remote_ids: Sequence[str]) -> list[PostMetrics]:
-        rows: list[PostMetrics] = []
-        for remote_id in remote_ids:
-            try:
-                media = self._get(remote_id, {"fields": "id,like_count,comments_count"})
-            except RemoteNotFound:
-                continue
-            rows.append(
-                PostMetrics(
-                    remote_id=str(media.get("id") or remote_id),
-                    likes=int(media.get("like_count") or 0),
-                    reposts=0,  # Instagram has no reposts in the API
-                    replies=int(media.get("comments_count") or 0),
-                    impressions=self._views(remote_id),
-                )
-            )
-        return rows
-
-    def _views(self, remote_id: str) -> int | None:
-        """The `views` media insight (which replaced `impressions`); None when insights are unavailable."""
-        try:
-            insights = self._get(f"{remote_id}/insights", {"metric": "views"})
-        except (RateLimited, TemporaryFailure):
-            raise
-        except ConnectorError:
-            return None
-        for metric in insights.get("data") or []:
-            if isinstance(metric, dict) and metric.get("name") == "views":
-                for value in metric.get("values") or []:
-                    if isinstance(value, dict) and isinstance(value.get("value"), int):
-                        return int(value["value"])
-        return None
+    def _metrics(self, remote_id: str, found: dict[str, Any], views: int | None) -> PostMetrics:
+        return PostMetrics(
+            remote_id=str(found.get("id") or remote_id),
+            likes=int(found.get("like_count") or 0),
+            reposts=0,  # Instagram has no reposts in the API
+            replies=int(found.get("comments_count") or 0),
+            impressions=views,
+        )
 
     # -- sign-in
 

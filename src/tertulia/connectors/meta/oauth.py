@@ -5,8 +5,8 @@ The round trip (Facebook Login "Manually Build a Login Flow", "Long-Lived Access
 
 1. the person is sent to `www.facebook.com/<version>/dialog/oauth` with our `state`, the scopes and an
    S256 `code_challenge`;
-2. the code comes back and is exchanged (`GET /oauth/access_token` with the app secret and the
-   `code_verifier`) for a short-lived **user** token (about an hour);
+2. the code comes back and is exchanged (`POST /oauth/access_token`, a form with the app secret and
+   the `code_verifier`, never a query: URLs end up in logs) for a short-lived **user** token (about an hour);
 3. that is exchanged (`grant_type=fb_exchange_token`) for a long-lived user token (about 60 days);
 4. `GET /me/accounts` with the long-lived user token lists the Pages the person manages, each with a
    **Page** token that, obtained this way, does not expire, and the Instagram professional account
@@ -96,14 +96,24 @@ def authorization_url(
     return f"{base}{graph_path('dialog/oauth')}?{query}"
 
 
-def _get(
-    http: httpx.Client, network_name: str, path: str, params: Mapping[str, str], token: str = ""
+def _call(
+    http: httpx.Client,
+    network_name: str,
+    path: str,
+    params: Mapping[str, str],
+    token: str = "",
+    *,
+    secret: bool = False,
 ) -> dict[str, Any]:
+    """GET `path`; or, when `params` carry the app secret or a token, POST them as a form."""
     headers = {"Accept": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
     try:
-        response = http.get(graph_path(path), params=dict(params), headers=headers)
+        if secret:
+            response = http.post(graph_path(path), data=dict(params), headers=headers)
+        else:
+            response = http.get(graph_path(path), params=dict(params), headers=headers)
     except httpx.HTTPError as exc:
         raise TemporaryFailure(_("Could not reach %(network)s.") % {"network": network_name}) from exc
     if response.status_code >= 500:
@@ -140,7 +150,7 @@ def _all_accounts(http: httpx.Client, network_name: str, user_token: str, app_se
     }
     rows: list[Any] = []
     for _page in range(MAX_ACCOUNT_PAGES):
-        listing = _get(http, network_name, "me/accounts", query, token=user_token)
+        listing = _call(http, network_name, "me/accounts", query, token=user_token)
         rows.extend(listing.get("data") or [])
         paging = listing.get("paging")
         cursors = paging.get("cursors") if isinstance(paging, dict) else None
@@ -158,7 +168,7 @@ def managed_pages(
     base = (client.base_url or GRAPH_URL).rstrip("/")
     with httpx.Client(base_url=base, timeout=TIMEOUT, headers={"User-Agent": USER_AGENT}) as http:
         short = _token(
-            _get(
+            _call(
                 http,
                 network_name,
                 "oauth/access_token",
@@ -169,11 +179,12 @@ def managed_pages(
                     "code": code,
                     "code_verifier": code_verifier,
                 },
+                secret=True,
             ),
             network_name,
         )
         long_lived = _token(
-            _get(
+            _call(
                 http,
                 network_name,
                 "oauth/access_token",
@@ -183,6 +194,7 @@ def managed_pages(
                     "client_secret": client.client_secret,
                     "fb_exchange_token": short,
                 },
+                secret=True,
             ),
             network_name,
         )

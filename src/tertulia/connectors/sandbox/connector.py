@@ -129,6 +129,8 @@ class SandboxConnector(Connector):
     network = "sandbox"
     display_name = "Sandbox"
     max_text_length = MAX_POST_LENGTH
+    # A local network: reading it costs nothing, and the demo should feel live.
+    poll_seconds: ClassVar[float] = 2.0
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {
             Capability.PUBLISH_TEXT,

@@ -1,4 +1,4 @@
-"""The sandbox's only look into Tertulia: which organizations to wake when traffic arrives.
+"""The sandbox's only look into Tertulia: which channels to read when traffic arrives.
 
 Kept here, imported lazily, so the network and the simulator know nothing of
 Tertulia's core and could be lifted out as they are.
@@ -9,20 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 
-def organizations_watching(handles: Iterable[str]) -> set[int]:
+def notify_inbox(handles: Iterable[str]) -> None:
+    """Have the inbox read the channels on these accounts at its next tick (as a webhook would)."""
     from tertulia.core.models import Channel
+    from tertulia.inbox.ingest.poller import wake
 
     wanted = list(handles)
-    if not wanted:
-        return set()
-    return set(
-        Channel.objects.filter(network="sandbox", handle__in=wanted).values_list("organization_id", flat=True)
-    )
-
-
-def notify_inbox(handles: Iterable[str]) -> None:
-    """Tell the organizations with a channel on these accounts that their inbox has news."""
-    from tertulia.live.publish import notify_organization
-
-    for organization_id in sorted(organizations_watching(handles)):
-        notify_organization(organization_id, "inbox")
+    if wanted:
+        wake(list(Channel.objects.filter(network="sandbox", handle__in=wanted).values_list("pk", flat=True)))

@@ -14,8 +14,6 @@ where a host sends them, replace our count with the site's own.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,10 +29,17 @@ from tertulia.connectors.base import (
     RemoteNotFound,
     TemporaryFailure,
 )
+from tertulia.connectors.http import (
+    TIMEOUT,
+    USER_AGENT,
+    body_detail,
+    observe_window,
+    response_json,
+    retry_after,
+    send,
+)
 
 API_PREFIX = "/wp-json/wp/v2"
-TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-USER_AGENT = "Tertulia (+https://github.com/tertulia)"
 DEFAULT_RETRY_AFTER = 60.0
 
 NETWORK = "wordpress"
@@ -42,42 +47,6 @@ REQUESTS = "requests"
 # Our own politeness, not WordPress's (it has none): one request a second on average, per site.
 BUDGETS: dict[str, ratelimit.Budget] = {REQUESTS: ratelimit.Budget(limit=60, window_seconds=60)}
 ratelimit.register(NETWORK, BUDGETS)
-
-
-def retry_after(value: str, default: float, now: datetime | None = None) -> float:
-    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date; else `default`."""
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return default
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max((when - (now or datetime.now(UTC))).total_seconds(), 0.0)
-
-
-def _header_int(response: httpx.Response, *names: str) -> int | None:
-    for name in names:
-        value = response.headers.get(name, "").strip()
-        if value.isdigit():
-            return int(value)
-    return None
-
-
-def observed_window(response: httpx.Response, now: datetime) -> tuple[int, int, datetime] | None:
-    """(limit, remaining, resets at) from `RateLimit-*` (IETF draft: reset in seconds) or `X-RateLimit-*`
-    (reset in seconds, or an epoch time) headers, if the site sends all three."""
-    limit = _header_int(response, "ratelimit-limit", "x-ratelimit-limit")
-    remaining = _header_int(response, "ratelimit-remaining", "x-ratelimit-remaining")
-    reset = _header_int(response, "ratelimit-reset", "x-ratelimit-reset")
-    if limit is None or remaining is None or reset is None:
-        return None
-    resets_at = (
-        datetime.fromtimestamp(reset, tz=UTC) if reset > 1_000_000_000 else now + timedelta(seconds=reset)
-    )
-    return limit, remaining, resets_at
 
 
 def _code(response: httpx.Response) -> str:
@@ -101,21 +70,11 @@ def site_url(value: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
-def _detail(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:200]
-    if isinstance(body, dict):
-        return str(body.get("message") or body.get("code") or "")[:300]
-    return ""
-
-
 def raise_for_status(response: httpx.Response) -> None:
     status = response.status_code
     if status < 400:
         return
-    detail = _detail(response) or str(status)
+    detail = body_detail(response, "message", "code") or str(status)
     if status in (401, 403):
         # 401: wrong or revoked application password; 403: the user may not moderate comments.
         raise AuthenticationFailed(
@@ -181,18 +140,9 @@ class WordPressHTTP:
         json: dict[str, Any] | None = None,
     ) -> httpx.Response:
         ratelimit.spend(NETWORK, self.account_key, REQUESTS)
-        try:
-            response = self.client.request(method, path, params=params, json=json)
-        except httpx.TimeoutException as error:
-            raise TemporaryFailure(_("The WordPress site did not answer in time.")) from error
-        except httpx.TransportError as error:
-            raise TemporaryFailure(_("Could not reach the WordPress site.")) from error
-        window = observed_window(response, datetime.now(UTC))
-        if window is not None:
-            limit, remaining, resets_at = window
-            ratelimit.observe(
-                NETWORK, self.account_key, REQUESTS, limit=limit, remaining=remaining, resets_at=resets_at
-            )
+        response = send(self.client, _("the WordPress site"), method, path, params=params, json=json)
+        # Hosts that announce their own limits replace our polite guess with the real count.
+        observe_window(NETWORK, self.account_key, REQUESTS, response.headers)
         try:
             raise_for_status(response)
         except RateLimited as limited:
@@ -201,10 +151,4 @@ class WordPressHTTP:
         return response
 
     def json(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self.request(method, path, **kwargs)
-        try:
-            return response.json()
-        except ValueError as error:
-            raise TemporaryFailure(
-                _("The WordPress site answered with something that is not JSON (a cache or a login page?).")
-            ) from error
+        return response_json(self.request(method, path, **kwargs), _("the WordPress site"))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -26,6 +25,7 @@ from tertulia.connectors.base import (
     RemoteNotFound,
     TemporaryFailure,
 )
+from tertulia.connectors.http import LazyClient, header_int, lenient_json, observe_window, send
 
 NETWORK = "x"
 TIMEOUT = httpx.Timeout(20.0)
@@ -59,13 +59,6 @@ BUDGETS: dict[str, ratelimit.Budget] = {
 ratelimit.register(NETWORK, BUDGETS)
 
 
-def _header_int(headers: httpx.Headers, name: str) -> int | None:
-    try:
-        return int(headers[name])
-    except (KeyError, ValueError):
-        return None
-
-
 def _problem_text(payload: Any) -> str:
     """The human part of an X error body (v2 problem, v2 errors array or v1.1 errors), shortened."""
     if not isinstance(payload, dict):
@@ -80,8 +73,10 @@ def _problem_text(payload: Any) -> str:
     return " ".join(parts)[:300]
 
 
-class XHttp:
+class XHttp(LazyClient):
     """One account's view of the API: its token, its rate-limit buckets, X's errors as ours."""
+
+    timeout = TIMEOUT
 
     def __init__(
         self,
@@ -90,24 +85,14 @@ class XHttp:
         account_key: str,
         http: httpx.Client | None = None,
     ) -> None:
+        super().__init__(http)
         self.base_url = base_url.rstrip("/")
         self.access_token = access_token
         self.account_key = account_key
-        self._http = http
-
-    def _session(self) -> httpx.Client:
-        if self._http is None:
-            self._http = httpx.Client(timeout=TIMEOUT)
-        return self._http
 
     @property
     def session(self) -> httpx.Client:
         return self._session()
-
-    def close(self) -> None:
-        if self._http is not None:
-            self._http.close()
-            self._http = None
 
     def request(
         self,
@@ -121,47 +106,27 @@ class XHttp:
         if not self.access_token:
             raise AuthenticationFailed(_("This X channel has no access token; connect it again."))
         ratelimit.spend(NETWORK, self.account_key, bucket)
-        try:
-            response = self._session().request(
-                method,
-                self.base_url + path,
-                params=dict(params) if params else None,
-                json=dict(json) if json is not None else None,
-                headers={"Authorization": f"Bearer {self.access_token}", "Accept": "application/json"},
-            )
-        except httpx.HTTPError as exc:
-            raise TemporaryFailure(
-                _("X could not be reached: %(error)s") % {"error": type(exc).__name__}
-            ) from exc
-        self._observe(bucket, response)
-        try:
-            payload: Any = response.json() if response.content else {}
-        except ValueError:
-            payload = {}
+        response = send(
+            self._session(),
+            "X",
+            method,
+            self.base_url + path,
+            params=dict(params) if params else None,
+            json=dict(json) if json is not None else None,
+            headers={"Authorization": f"Bearer {self.access_token}", "Accept": "application/json"},
+        )
+        # X's own figures for this endpoint replace our count (its reset is an epoch time).
+        observe_window(NETWORK, self.account_key, bucket, response.headers, prefixes=("x-rate-limit-",))
+        payload = lenient_json(response)
         if response.status_code >= 400:
             raise self._error(bucket, response, payload)
         return payload if isinstance(payload, dict) else {}
-
-    def _observe(self, bucket: str, response: httpx.Response) -> None:
-        limit = _header_int(response.headers, "x-rate-limit-limit")
-        remaining = _header_int(response.headers, "x-rate-limit-remaining")
-        reset = _header_int(response.headers, "x-rate-limit-reset")
-        if limit is None or remaining is None or reset is None:
-            return
-        ratelimit.observe(
-            NETWORK,
-            self.account_key,
-            bucket,
-            limit=limit,
-            remaining=remaining,
-            resets_at=datetime.fromtimestamp(reset, tz=UTC),
-        )
 
     def _error(self, bucket: str, response: httpx.Response, payload: Any) -> ConnectorError:
         status = response.status_code
         detail = _problem_text(payload)
         if status == 429:
-            reset = _header_int(response.headers, "x-rate-limit-reset")
+            reset = header_int(response.headers, "x-rate-limit-reset")
             retry_after = max(reset - time.time(), 1.0) if reset is not None else DEFAULT_RETRY_AFTER
             ratelimit.hold_off(NETWORK, self.account_key, bucket, retry_after)
             return RateLimited(

@@ -578,7 +578,7 @@ class XConnector(Connector):
 
     @classmethod
     def complete_authorization(
-        cls, client: OAuthClient, redirect_uri: str, code: str, code_verifier: str
+        cls, client: OAuthClient, redirect_uri: str, code: str, code_verifier: str, *, issuer: str = ""
     ) -> ConnectedAccount:
         credentials, expires_at = oauth.exchange_code(client, redirect_uri, code, code_verifier)
         base_url = client.base_url or API_BASE_URL

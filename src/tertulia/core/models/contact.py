@@ -35,6 +35,8 @@ class ContactHandle(models.Model):
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="handles")
     network = models.CharField(_("network"), max_length=32)
     handle = models.CharField(_("handle"), max_length=255)
+    # The network's stable id for the account (a DID, a numeric id): handles can change, this does not.
+    remote_id = models.CharField(max_length=255, blank=True)
     followers_count = models.PositiveIntegerField(_("followers"), default=0)
     profile_url = models.URLField(_("profile"), blank=True)
 
@@ -45,6 +47,9 @@ class ContactHandle(models.Model):
             models.UniqueConstraint(
                 fields=("organization", "network", "handle"), name="contact_handle_unique_per_org"
             ),
+        ]
+        indexes = [
+            models.Index(fields=("organization", "network", "remote_id"), name="contact_handle_remote"),
         ]
 
     def __str__(self) -> str:

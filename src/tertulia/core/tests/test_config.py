@@ -101,3 +101,13 @@ def test_an_unreadable_secret_key_says_how_to_recover(tmp_path):
 def test_https_is_off_unless_asked_for(tmp_path):
     assert not load_config(env(tmp_path)).https
     assert load_config(env(tmp_path, TERTULIA_HTTPS="true")).https
+
+
+def test_seconds_are_whole_and_bounded():
+    from tertulia.config import parse_seconds
+
+    assert parse_seconds("X", None, default=60) == 60
+    assert parse_seconds("X", " 30 ", default=60, minimum=5) == 30
+    for bad in ("3", "-10", "1.5", "soon"):
+        with pytest.raises(ConfigError, match="X="):
+            parse_seconds("X", bad, default=60, minimum=5)

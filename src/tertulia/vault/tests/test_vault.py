@@ -3,6 +3,7 @@ from __future__ import annotations
 import base64
 import json
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,29 @@ def test_the_key_file_is_private_and_created_once():
     path = Path(settings.CONFIG.data_dir) / KEY_FILE
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert load_keyring().keys == first.keys
+
+
+def test_the_first_key_is_made_once_when_many_start_at_once():
+    """Workers sealing their first secret together all get the one key, never a half-written file."""
+    barrier = threading.Barrier(12)
+    found: list[dict[str, bytes]] = []
+    errors: list[BaseException] = []
+
+    def first_use() -> None:
+        barrier.wait(timeout=30)
+        try:
+            found.append(load_keyring().keys)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first_use) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors and len(found) == 12
+    assert all(keys == found[0] for keys in found)
+    assert [p.name for p in Path(settings.CONFIG.data_dir).glob(f"{KEY_FILE}*")] == [KEY_FILE]
 
 
 def test_a_ciphertext_moved_to_another_channel_does_not_open(channel):

@@ -30,15 +30,17 @@ from tertulia.web.views.sections import section
 MAX_FIELD = 255
 
 
-def _methods() -> list[tuple[str, str, tuple[SignIn, ...]]]:
-    """(network, label, its sign-in methods): one form per method (Bluesky offers OAuth and app passwords)."""
+def _methods() -> list[tuple[str, str, tuple[SignIn, ...], bool]]:
+    """(network, label, its sign-in methods, whether it needs the person's server): one form per
+    method (Bluesky offers OAuth and app passwords). A network where Tertulia registers itself on
+    each server (Mastodon) cannot sign in anywhere until the person says which server is theirs."""
     found = []
     for name in networks():
         try:
             cls = connector_class(name)
         except (UnknownNetwork, ImportError):
             continue
-        found.append((name, cls.display_name, sign_in_methods(cls)))
+        found.append((name, cls.display_name, sign_in_methods(cls), connecting.registers_itself(cls)))
     return found
 
 
@@ -93,8 +95,16 @@ def connect(request: HttpRequest, tenant: Tenant) -> HttpResponse:
             raise ConnectorError(_("Create a brand first."))
         method = _chosen_method(request, network)
         if method == SignIn.OAUTH:
+            # A Mastodon instance may be typed as "mastodon.social": the connecting code
+            # normalizes and checks it, so it is passed on as typed.
+            as_typed = connecting.registers_itself(connector_class(network))
             url = connecting.begin_authorization(
-                tenant.brand, signed_in_user(request), network, _server(request), callback_uri(request)
+                tenant.brand,
+                signed_in_user(request),
+                network,
+                _field(request, "server") if as_typed else _server(request),
+                callback_uri(request),
+                actor,
             )
             return redirect(url)
         handle = _field(request, "handle")
@@ -158,6 +168,7 @@ def callback(request: HttpRequest, tenant: Tenant) -> HttpResponse:
             request.GET.get("state", ""),
             "" if request.GET.get("error") else request.GET.get("code", ""),
             callback_uri(request),
+            request.GET.get("iss", ""),
         )
     except ChannelTaken:
         messages.error(request, _("This account is already connected to a channel."))

@@ -112,7 +112,10 @@ def sign_in(devnet: Devnet, account: Account) -> tuple[ConnectedAccount, str, st
     assert "request_uri=" in url and "code_challenge" not in url  # pushed: only the PAR reference travels
     returned = approve(url, account, redirect_uri)
     assert returned["state"] == state
-    connected = BlueskyConnector.complete_authorization(client, redirect_uri, returned["code"], verifier)
+    assert returned["iss"].rstrip("/") == oauth.discover(devnet.pds).server.issuer  # RFC 9207
+    connected = BlueskyConnector.complete_authorization(
+        client, redirect_uri, returned["code"], verifier, issuer=returned["iss"]
+    )
     return connected, returned["code"], verifier
 
 
@@ -193,16 +196,19 @@ def test_a_code_works_once_and_only_with_its_verifier(devnet, plc, browser) -> N
     client = OAuthClient(client_id="", base_url=devnet.pds)
     _connected, code, verifier = sign_in(devnet, account)
     redirect_uri = "http://127.0.0.1:1/never"
+    issuer = oauth.discover(devnet.pds).server.issuer
     with pytest.raises(ConnectorError):  # replayed (and another redirect address)
-        BlueskyConnector.complete_authorization(client, redirect_uri, code, verifier)
+        BlueskyConnector.complete_authorization(client, redirect_uri, code, verifier, issuer=issuer)
 
     redirect_uri = f"http://127.0.0.1:{_unused_port()}/cb"
     state, right = secrets.token_urlsafe(32), secrets.token_urlsafe(72)
     url = BlueskyConnector.authorization_url(client, redirect_uri, state, right)
     returned = approve(url, account, redirect_uri)
+    with pytest.raises(AuthenticationFailed):  # no `iss`: refused before the code is spent...
+        BlueskyConnector.complete_authorization(client, redirect_uri, returned["code"], right)
     with pytest.raises(ConnectorError):  # PKCE: a verifier that is not the challenge's
         BlueskyConnector.complete_authorization(
-            client, redirect_uri, returned["code"], secrets.token_urlsafe(72)
+            client, redirect_uri, returned["code"], secrets.token_urlsafe(72), issuer=issuer
         )
 
 
@@ -230,7 +236,7 @@ def test_connect_with_oauth_from_settings(devnet, plc, browser, settings) -> Non
 
     finished = client.get(
         reverse("web:channel-callback"),
-        {"state": returned["state"], "code": returned["code"]},
+        {"state": returned["state"], "code": returned["code"], "iss": returned["iss"]},
         HTTP_HOST=host,
     )
     assert finished.status_code == 302

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from django.test import Client
 from django.urls import reverse
 
+from tertulia.connectors.base import AuthenticationFailed, OAuthClient
 from tertulia.connectors.bluesky import oauth
 from tertulia.connectors.bluesky.connector import BlueskyConnector
 from tertulia.connectors.signin import SignIn, sign_in_method, sign_in_methods
@@ -161,3 +162,26 @@ def test_the_client_metadata_document_is_served_at_the_client_id(settings: Any) 
 def test_bluesky_offers_oauth_and_app_passwords_and_defaults_to_app_passwords() -> None:
     assert sign_in_methods(BlueskyConnector) == (SignIn.OAUTH, SignIn.PASSWORD)
     assert sign_in_method(BlueskyConnector) == SignIn.PASSWORD
+
+
+@pytest.mark.parametrize("issuer", ["", "https://elsewhere.example", "https://pds.example.evil"])
+def test_a_callback_from_another_server_is_refused_before_the_code_is_spent(
+    monkeypatch: pytest.MonkeyPatch, issuer: str
+) -> None:
+    server = oauth.AuthorizationServer(
+        issuer="https://pds.example",
+        authorization_endpoint="https://pds.example/oauth/authorize",
+        token_endpoint="https://pds.example/oauth/token",
+        par_endpoint="https://pds.example/oauth/par",
+    )
+    monkeypatch.setattr(oauth, "discover", lambda typed: oauth.Discovered(server=server))
+
+    def no_http(*args: Any, **kwargs: Any) -> httpx.Response:
+        raise AssertionError("the code must not be exchanged")
+
+    monkeypatch.setattr(oauth, "dpop_post", no_http)
+    client = OAuthClient(client_id="", base_url="https://pds.example")
+    with pytest.raises(AuthenticationFailed):
+        BlueskyConnector.complete_authorization(
+            client, "http://127.0.0.1:8000/cb", "code", "v" * 64, issuer=issuer
+        )

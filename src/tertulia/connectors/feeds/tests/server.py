@@ -8,14 +8,12 @@ between polls, as a blog does.
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from xml.sax.saxutils import escape
+
+from tertulia.connectors.testing.http_server import Incoming, LocalServer, Outgoing
 
 
 @dataclass
@@ -35,69 +33,27 @@ class Route:
     chunked: bool = False  # no Content-Length: the client must count what it reads
 
 
-class FeedServer:
+class FeedServer(LocalServer):
     def __init__(self) -> None:
+        super().__init__()
         self.routes: dict[str, Route] = {}
         self.requests: list[Seen] = []
-        self.lock = threading.Lock()
-        server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                with server.lock:
-                    server.requests.append(
-                        Seen("GET", self.path, {k.lower(): v for k, v in self.headers.items()})
-                    )
-                    route = server.routes.get(self.path)
-                if route is None:
-                    self._send(404, "text/plain", b"not found", {})
-                    return
-                etag = '"' + hashlib.sha256(route.body).hexdigest()[:16] + '"'
-                modified = "Sun, 01 Jun 2025 12:00:00 GMT"
-                headers = {"ETag": etag, "Last-Modified": modified, **route.headers}
-                if route.conditional and route.status == 200 and self.headers.get("If-None-Match") == etag:
-                    self._send(304, "", b"", {"ETag": etag})
-                    return
-                self._send(route.status, route.content_type, route.body, headers, chunked=route.chunked)
-
-            def _send(
-                self,
-                status: int,
-                content_type: str,
-                body: bytes,
-                headers: dict[str, str],
-                chunked: bool = False,
-            ) -> None:
-                self.send_response(status)
-                if content_type:
-                    self.send_header("Content-Type", content_type)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                if chunked:
-                    self.send_header("Transfer-Encoding", "chunked")
-                    self.end_headers()
-                    try:
-                        for start in range(0, len(body), 65536):
-                            part = body[start : start + 65536]
-                            self.wfile.write(f"{len(part):x}\r\n".encode() + part + b"\r\n")
-                        self.wfile.write(b"0\r\n\r\n")
-                    except (BrokenPipeError, ConnectionResetError):
-                        pass  # the client stopped reading, as it should past its limit
-                    return
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                if status != 304:
-                    with suppress(BrokenPipeError, ConnectionResetError):
-                        self.wfile.write(body)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+    def answer(self, request: Incoming) -> Outgoing:
+        if request.method != "GET":
+            return Outgoing(501)  # a feed reader only ever GETs
+        with self.lock:
+            self.requests.append(Seen("GET", request.target, request.headers))
+            route = self.routes.get(request.target)
+        if route is None:
+            return Outgoing(404, b"not found", {"Content-Type": "text/plain"})
+        etag = '"' + hashlib.sha256(route.body).hexdigest()[:16] + '"'
+        if route.conditional and route.status == 200 and request.headers.get("if-none-match") == etag:
+            return Outgoing(304, b"", {"ETag": etag})
+        headers = {"ETag": etag, "Last-Modified": "Sun, 01 Jun 2025 12:00:00 GMT", **route.headers}
+        if route.content_type:
+            headers = {"Content-Type": route.content_type, **headers}
+        return Outgoing(route.status, route.body, headers, chunked=route.chunked)
 
     def serve(
         self,
@@ -109,16 +65,6 @@ class FeedServer:
         data = body.encode("utf-8") if isinstance(body, str) else body
         self.routes[path] = Route(content_type=content_type, body=data, **kw)  # type: ignore[arg-type]  # test helper kwargs
         return self.url + path
-
-    @contextmanager
-    def running(self) -> Iterator[FeedServer]:
-        thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield self
-        finally:
-            self.httpd.shutdown()
-            self.httpd.server_close()
 
 
 class LiveFeed:

@@ -15,14 +15,11 @@ import copy
 import itertools
 import json
 import re
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote
+
+from tertulia.connectors.testing.http_server import Incoming, LocalServer, Outgoing, Recorded, json_answer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TOKEN = "AQV-access"
@@ -35,21 +32,12 @@ def fixture(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text())
 
 
-@dataclass
-class Recorded:
-    method: str
-    path: str  # still percent-encoded, as sent
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: Any
-
-
 Answer = tuple[int, Any, dict[str, str]]
 
 
-class FakeLinkedIn:
+class FakeLinkedIn(LocalServer):
     def __init__(self) -> None:
-        self.lock = threading.Lock()
+        super().__init__()
         self.requests: list[Recorded] = []
         self.violations: list[str] = []
         self.posts: dict[str, dict[str, Any]] = {}
@@ -63,63 +51,19 @@ class FakeLinkedIn:
         # (id -> organization), listed by organizationAcls `acl_page_size` at a time.
         self.organizations: dict[str, dict[str, Any]] | None = None
         self.acl_page_size = 10
-        fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                self._handle("GET")
-
-            def do_POST(self) -> None:
-                self._handle("POST")
-
-            def do_PUT(self) -> None:
-                self._handle("PUT")
-
-            def do_DELETE(self) -> None:
-                self._handle("DELETE")
-
-            def _handle(self, method: str) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                parts = urlsplit(self.path)
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                body: Any = raw
-                if raw and headers.get("content-type", "").startswith("application/json"):
-                    body = json.loads(raw)
-                elif raw and headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-                    body = {k: v[-1] for k, v in parse_qs(raw.decode()).items()}
-                recorded = Recorded(method, parts.path, parse_qs(parts.query), headers, body)
-                with fake.lock:
-                    fake.requests.append(recorded)
-                    status, payload, extra = fake.dispatch(recorded, parts.query)
-                data = b"" if payload is None else json.dumps(payload).encode()
-                self.send_response(status)
-                if payload is not None:
-                    self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in extra.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    @contextmanager
-    def running(self) -> Iterator[FakeLinkedIn]:
-        thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield self
-        finally:
-            self.httpd.shutdown()
-            self.httpd.server_close()
+    def answer(self, request: Incoming) -> Outgoing:
+        content_type = request.headers.get("content-type", "")
+        body: Any = request.body
+        if request.body and content_type.startswith("application/json"):
+            body = json.loads(request.body)
+        elif request.body and content_type.startswith("application/x-www-form-urlencoded"):
+            body = {k: v[-1] for k, v in parse_qs(request.body.decode()).items()}
+        recorded = request.recorded(body)
+        with self.lock:
+            self.requests.append(recorded)
+            status, payload, extra = self.dispatch(recorded, request.raw_query)
+        return json_answer(status, payload, extra)
 
     # -- state
 

@@ -75,15 +75,6 @@ def test_a_429_without_retry_after_waits_an_hour(linkedin: FakeLinkedIn) -> None
     assert limited.value.retry_after == client.DEFAULT_RETRY_AFTER
 
 
-def test_retry_after_as_an_http_date() -> None:
-    from datetime import UTC, datetime
-
-    now = datetime(2025, 6, 1, 10, 0, tzinfo=UTC)
-    assert client.retry_after("Sun, 01 Jun 2025 10:02:00 GMT", 5.0, now=now) == 120.0
-    assert client.retry_after("soon", 5.0, now=now) == 5.0
-    assert client.retry_after("30", 5.0) == 30.0
-
-
 def test_which_requests_are_writes() -> None:
     assert client.buckets_for("POST", "/rest/posts") == ["writes", "calls"]
     assert client.buckets_for("POST", "/rest/socialActions/urn%3Ali%3Ashare%3A1/comments") == [

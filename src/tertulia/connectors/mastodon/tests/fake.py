@@ -2,15 +2,26 @@
 
 Every response body is built with `SchemaFixtures` (validated against the
 spec's schemas) and the server also validates each response it sends.
+
+OAuth is checked as Mastodon (Doorkeeper) checks it: apps register with
+`POST /api/v1/apps`; `/oauth/authorize` refuses an unknown client, a redirect
+URI the app did not register, scopes beyond the registered ones and a missing
+S256 challenge, and, as if the person approved at once, records where the
+browser would be sent back (`approvals`); `/oauth/token` takes a code only once,
+from the client it was issued to (with its secret), for the same redirect URI
+and with the verifier that matches the challenge.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import itertools
 import re
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 from tertulia.connectors.testing.spec_server import (
     RecordedRequest,
@@ -44,6 +55,9 @@ class FakeMastodon:
         self.media_polls: dict[str, int] = {}
         self.media_processing_polls = 1  # 206 answers before a 202 upload is ready
         self.stream_events: list[tuple[str, Any]] = []
+        self.apps: dict[str, dict[str, Any]] = {}  # client id -> CredentialApplication
+        self.grants: dict[str, dict[str, str]] = {}  # authorization code -> what it was issued for
+        self.approvals: list[str] = []  # where /oauth/authorize sent the browser back, in order
         self.remaining = 299
         self.brand = self.account(BRAND_ID, "brand", followers=12, following=3, statuses=7)
         self.customer = self.account("3000", "customer@other.example")
@@ -59,6 +73,8 @@ class FakeMastodon:
             "getStatuses": self.get_statuses,
             "postAccountBlock": self.relationship,
             "postAccountMute": self.relationship,
+            "createApp": self.create_app,
+            "getOauthAuthorize": self.authorize,
             "postOauthToken": self.token,
             "getStreamingUserNotification": self.stream,
         }.items():
@@ -242,9 +258,75 @@ class FakeMastodon:
     def relationship(self, request: RecordedRequest) -> SpecResponse:
         return self.ok(self.fx.build("Relationship", id=request.path_params["id"]))
 
+    def register(self, redirect_uri: str, scopes: str = "read") -> dict[str, Any]:
+        """An app registered on this instance (as `POST /api/v1/apps` does)."""
+        return self.create_app_from(
+            {"client_name": "Test", "redirect_uris": [redirect_uri], "scopes": scopes}
+        )
+
+    def create_app(self, request: RecordedRequest) -> SpecResponse:
+        body = request.json()
+        uris = body["redirect_uris"]
+        if not all(urlsplit(uri).scheme and not urlsplit(uri).fragment for uri in uris):
+            return self.error(422, "Validation failed: Redirect URI must be an absolute URI.")
+        return self.ok(self.create_app_from(body))
+
+    def create_app_from(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            number = self.next_id()
+            app = self.fx.build(
+                "CredentialApplication",
+                id=number,
+                website=body.get("website"),
+                scopes=str(body.get("scopes") or "read").split(),
+                redirect_uri="\n".join(body["redirect_uris"]),
+                redirect_uris=list(body["redirect_uris"]),
+                client_id=f"client-{number}",
+                client_secret=f"secret-{number}",
+            )
+            app["name"] = body["client_name"]  # not through `build`, whose own first argument is `name`
+            self.fx.validate("CredentialApplication", app)
+            self.apps[app["client_id"]] = app
+        return app
+
+    def authorize(self, request: RecordedRequest) -> SpecResponse:
+        query = dict(request.query)
+        app = self.apps.get(query["client_id"])
+        if app is None:
+            return SpecResponse(status=401, body=self.fx.build("Error", error="invalid_client"))
+        if query["redirect_uri"] not in app["redirect_uris"]:
+            return SpecResponse(status=400, body=self.fx.build("Error", error="invalid_redirect_uri"))
+        if not set(query.get("scope", "read").split()) <= set(app["scopes"]):
+            return SpecResponse(status=400, body=self.fx.build("Error", error="invalid_scope"))
+        if query.get("code_challenge_method") != "S256" or not query.get("code_challenge"):
+            return SpecResponse(status=400, body=self.fx.build("Error", error="invalid_request"))
+        with self.lock:
+            code = f"code-{self.next_id()}"
+            self.grants[code] = {
+                "client_id": app["client_id"],
+                "redirect_uri": query["redirect_uri"],
+                "challenge": query["code_challenge"],
+            }
+            back = {"code": code, **({"state": query["state"]} if "state" in query else {})}
+            self.approvals.append(f"{query['redirect_uri']}?{urlencode(back)}")
+        # The consent page; the person approves and the browser goes to `approvals[-1]`.
+        return SpecResponse(status=200, body=b"<form>Authorize?</form>", content_type="text/html")
+
     def token(self, request: RecordedRequest) -> SpecResponse:
         body = request.json()
-        if body.get("code") != "good-code":
+        app = self.apps.get(body["client_id"])
+        if app is None or app["client_secret"] != body["client_secret"]:
+            return SpecResponse(status=401, body=self.fx.build("Error", error="invalid_client"))
+        with self.lock:
+            grant = self.grants.pop(body["code"], None)  # a code is used once, whatever happens
+        verifier = str(body.get("code_verifier") or "")
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        if (
+            grant is None
+            or grant["client_id"] != app["client_id"]
+            or grant["redirect_uri"] != body["redirect_uri"]
+            or grant["challenge"] != challenge
+        ):
             return SpecResponse(status=400, body=self.fx.build("Error", error="invalid_grant"))
         return self.ok(
             self.fx.build("Token", access_token=TOKEN, token_type="Bearer", scope="read", created_at=1)

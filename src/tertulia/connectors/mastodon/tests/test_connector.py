@@ -22,7 +22,7 @@ from tertulia.connectors.base import (
     TemporaryFailure,
 )
 from tertulia.connectors.mastodon.client import BUCKET, NETWORK
-from tertulia.connectors.mastodon.connector import MastodonConnector, pkce_challenge
+from tertulia.connectors.mastodon.connector import SCOPES, MastodonConnector, pkce_challenge
 from tertulia.connectors.mastodon.tests.fake import BRAND_ID, TOKEN
 from tertulia.connectors.testing.spec_server import SpecResponse
 
@@ -282,16 +282,18 @@ def test_authorization_url_uses_pkce_s256(server):
 
 
 def test_complete_authorization(server, mastodon):
-    client = OAuthClient(client_id="app-id", client_secret="app-secret", base_url=server.url)
-    connected = MastodonConnector.complete_authorization(
-        client, "https://t.example/cb", "good-code", "v" * 64
-    )
+    app = mastodon.register("https://t.example/cb", SCOPES)
+    client = OAuthClient(app["client_id"], app["client_secret"], base_url=server.url)
+    url = MastodonConnector.authorization_url(client, "https://t.example/cb", "state-1", "v" * 64)
+    assert httpx.get(url).status_code == 200  # the instance checked client, redirect URI, scopes, PKCE
+    code = parse_qs(urlsplit(mastodon.approvals[-1]).query)["code"][0]
+    connected = MastodonConnector.complete_authorization(client, "https://t.example/cb", code, "v" * 64)
     assert connected.credentials["access_token"] == TOKEN
     assert connected.info.external_id == BRAND_ID
     [token] = server.requests_for("postOauthToken")
     assert token.json()["code_verifier"] == "v" * 64 and token.json()["grant_type"] == "authorization_code"
-    with pytest.raises(AuthenticationFailed):
-        MastodonConnector.complete_authorization(client, "https://t.example/cb", "bad-code", "v" * 64)
+    with pytest.raises(AuthenticationFailed):  # a code is good once
+        MastodonConnector.complete_authorization(client, "https://t.example/cb", code, "v" * 64)
 
 
 def test_undeclared_find_own_post_refuses(connector):

@@ -32,6 +32,8 @@ def loose(spec):
             {"files": {"thumbnail": ("t.png", b"x", "image/png")}},
             "'file' is a required",
         ),
+        ("POST", "/api/v1/apps", {"json": {"client_name": "Tertulia"}}, "'redirect_uris' is a required"),
+        ("POST", "/api/v1/apps", {"json": {"client_name": "T", "redirect_uris": "x"}}, "not of type 'array'"),
     ],
 )
 def test_invalid_requests_are_rejected_and_recorded(loose, method, path, kwargs, why):
@@ -69,6 +71,7 @@ def test_fixtures_cannot_drift_from_the_spec(fixtures):
         "Conversation",
         "Relationship",
         "Token",
+        "CredentialApplication",
         "Error",
     ):
         fixtures.validate(name, fixtures.build(name))

@@ -246,8 +246,10 @@ class FakeGraph:
             )
 
         return [
+            # Meta documents GET, and also takes the form as POST: the secret stays out of URLs
+            # (and so out of proxy and server logs).
             r(
-                "GET",
+                "POST",
                 "oauth/access_token",
                 set(),
                 {
@@ -349,6 +351,8 @@ class FakeGraph:
                         f"required {sorted(c.required)} allowed {sorted(c.allowed)}" for c in candidates
                     )
                 )
+            if "client_secret" in query or "fb_exchange_token" in query:
+                return self._violation(f"{method} {path}: a secret in the URL")
             if route.token is not None:
                 if headers.get("authorization") != f"Bearer {route.token}":
                     return self._violation(f"{method} {path}: missing or wrong token")

@@ -50,7 +50,7 @@ def test_code_to_page_token_for_facebook(graph) -> None:
     assert APP_SECRET not in connected.credentials.values()  # the app secret is never stored
     assert "LONG-LIVED-USER-TOKEN" not in connected.credentials.values()
     assert connected.expires_at is None
-    exchanges = graph.calls("GET", "oauth/access_token")
+    exchanges = graph.calls("POST", "oauth/access_token")
     assert [e.params.get("grant_type") for e in exchanges] == [None, "fb_exchange_token"]
     assert exchanges[0].params["code_verifier"] == VERIFIER
     assert "authorization" not in exchanges[0].headers

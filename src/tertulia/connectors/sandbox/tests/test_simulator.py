@@ -294,18 +294,26 @@ def test_hourly_inbound_volume_is_zero_filled_and_utc():
 
 
 @pytest.mark.django_db
-def test_traffic_wakes_the_organizations_watching(monkeypatch):
+def test_traffic_wakes_the_inbox_reader_of_the_channels_it_reaches():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
     from tertulia.core.models import Brand, Channel, Organization
+    from tertulia.inbox.models import ChannelCursor
 
     organization = Organization.objects.create(name="Org", slug="org")
     brand = Brand.objects.create(organization=organization, name="Marca", slug="marca")
-    Channel.objects.create(organization=organization, brand=brand, network="sandbox", handle="marca_w")
-    calls = []
-    monkeypatch.setattr(
-        "tertulia.live.publish.notify_organization", lambda org, topic, **kw: calls.append((org, topic))
+    later = timezone.now() + timedelta(hours=1)
+    reached, other = (
+        Channel.objects.create(organization=organization, brand=brand, network="sandbox", handle=handle)
+        for handle in ("marca_w", "marca_z")
     )
+    for channel in (reached, other):
+        ChannelCursor.objects.create(channel=channel, next_poll_at=later)
     control.generate_burst(["marca_w"], 3, seed=1)
-    assert calls == [(organization.pk, "inbox")]
+    assert ChannelCursor.objects.get(channel=reached).next_poll_at <= timezone.now()
+    assert ChannelCursor.objects.get(channel=other).next_poll_at == later
 
 
 def test_the_pump_is_registered_with_the_ticker():

@@ -14,14 +14,10 @@ import base64
 import json
 import math
 import re
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+
+from tertulia.connectors.testing.http_server import Incoming, LocalServer, Outgoing, Recorded, json_answer
 
 USERNAME = "editora"
 APP_PASSWORD = "abcd EFGH 1234 ijkl MNOP 5678"
@@ -32,18 +28,9 @@ STATUSES = {"all", "approve", "hold", "spam", "trash"}
 UPDATE_STATUSES = {"approved", "approve", "hold", "spam"}
 
 
-@dataclass
-class Recorded:
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: Any
-
-
-class FakeWordPress:
+class FakeWordPress(LocalServer):
     def __init__(self) -> None:
-        self.lock = threading.Lock()
+        super().__init__()
         self.requests: list[Recorded] = []
         self.violations: list[str] = []
         self.comments: dict[int, dict[str, Any]] = {}
@@ -53,60 +40,18 @@ class FakeWordPress:
         self.fail_next: tuple[int, dict[str, str]] | None = None
         self.trash_disabled = False  # EMPTY_TRASH_DAYS = 0: DELETE without force answers 501
         self.rate_headers: dict[str, str] = {}  # sent with every answer (hosts that announce limits)
-        fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                self._handle("GET")
-
-            def do_POST(self) -> None:
-                self._handle("POST")
-
-            def do_DELETE(self) -> None:
-                self._handle("DELETE")
-
-            def _handle(self, method: str) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                parts = urlsplit(self.path)
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                body: Any = None
-                if raw:
-                    if not headers.get("content-type", "").startswith("application/json"):
-                        body = raw
-                    else:
-                        body = json.loads(raw)
-                recorded = Recorded(method, parts.path, parse_qs(parts.query), headers, body)
-                with fake.lock:
-                    fake.requests.append(recorded)
-                    status, payload, extra = fake.dispatch(recorded)
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=UTF-8")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in {**fake.rate_headers, **extra}.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    @contextmanager
-    def running(self) -> Iterator[FakeWordPress]:
-        thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield self
-        finally:
-            self.httpd.shutdown()
-            self.httpd.server_close()
+    def answer(self, request: Incoming) -> Outgoing:
+        body: Any = None
+        if request.body:
+            is_json = request.headers.get("content-type", "").startswith("application/json")
+            body = json.loads(request.body) if is_json else request.body
+        recorded = request.recorded(body)
+        with self.lock:
+            self.requests.append(recorded)
+            status, payload, extra = self.dispatch(recorded)
+        headers = {**self.rate_headers, **extra}
+        return json_answer(status, payload, headers, content_type="application/json; charset=UTF-8")
 
     # -- state
 

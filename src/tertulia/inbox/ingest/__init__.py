@@ -1,0 +1,1 @@
+"""From the networks into the inbox: poll and webhook intake → store → thread → analyse → route."""

@@ -1,0 +1,110 @@
+"""The people behind messages: one ContactHandle per network account, one Contact per person.
+
+A handle is found by the network's stable account id first (handles change; Bluesky DIDs and
+X user ids do not), then by handle. New authors get a Contact of their own, which people can
+later merge across networks. Reach (followers) is refreshed from every message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import IntegrityError, transaction
+
+from tertulia.connectors.base import RemoteAuthor
+from tertulia.core.models import Channel, Contact, ContactHandle
+
+MAX_HANDLE = 255
+
+
+def _key(author: RemoteAuthor) -> str:
+    return author.remote_id or author.handle
+
+
+def resolve_authors(channel: Channel, authors: Iterable[RemoteAuthor]) -> dict[str, ContactHandle]:
+    """The ContactHandle of every author, created where missing; keyed by remote id (or handle)."""
+    wanted: dict[str, RemoteAuthor] = {}
+    for author in authors:
+        if author.handle or author.remote_id:
+            wanted.setdefault(_key(author), author)
+    if not wanted:
+        return {}
+    found = _existing(channel, wanted.values())
+    missing = [a for k, a in wanted.items() if k not in found]
+    if missing:
+        try:
+            with transaction.atomic():  # a savepoint: another worker may create the same people now
+                found.update(_create(channel, missing))
+        except IntegrityError:
+            found.update(_existing(channel, missing))
+            for author in missing:
+                if _key(author) not in found:
+                    found.update(_create(channel, [author]))
+    _refresh_reach(found, wanted)
+    return found
+
+
+def _existing(channel: Channel, authors: Iterable[RemoteAuthor]) -> dict[str, ContactHandle]:
+    authors = list(authors)
+    remote_ids = {a.remote_id for a in authors if a.remote_id}
+    handles = {a.handle[:MAX_HANDLE] for a in authors if a.handle}
+    rows = ContactHandle.objects.filter(organization_id=channel.organization_id, network=channel.network)
+    by_remote = {h.remote_id: h for h in rows.filter(remote_id__in=remote_ids)} if remote_ids else {}
+    by_handle = {h.handle: h for h in rows.filter(handle__in=handles)} if handles else {}
+    found: dict[str, ContactHandle] = {}
+    for author in authors:
+        row = by_remote.get(author.remote_id) if author.remote_id else None
+        row = row or by_handle.get(author.handle[:MAX_HANDLE])
+        if row is not None:
+            found[_key(author)] = row
+    return found
+
+
+def _create(channel: Channel, authors: list[RemoteAuthor]) -> dict[str, ContactHandle]:
+    contacts = Contact.objects.bulk_create(
+        Contact(
+            organization_id=channel.organization_id,
+            display_name=(a.display_name or a.handle or a.remote_id)[:255],
+        )
+        for a in authors
+    )
+    handles = ContactHandle.objects.bulk_create(
+        ContactHandle(
+            organization_id=channel.organization_id,
+            contact=contact,
+            network=channel.network,
+            handle=(a.handle or a.remote_id)[:MAX_HANDLE],
+            remote_id=a.remote_id[:MAX_HANDLE],
+            followers_count=max(a.followers_count, 0),
+            profile_url=a.profile_url[:200] if a.profile_url.startswith(("https://", "http://")) else "",
+        )
+        for a, contact in zip(authors, contacts, strict=True)
+    )
+    return {_key(a): h for a, h in zip(authors, handles, strict=True)}
+
+
+def _refresh_reach(found: dict[str, ContactHandle], wanted: dict[str, RemoteAuthor]) -> None:
+    changed: list[ContactHandle] = []
+    for key, row in found.items():
+        author = wanted.get(key)
+        if author is None:
+            continue
+        dirty = False
+        if author.followers_count and author.followers_count != row.followers_count:
+            row.followers_count = author.followers_count
+            dirty = True
+        if author.remote_id and not row.remote_id:
+            row.remote_id = author.remote_id[:MAX_HANDLE]
+            dirty = True
+        if author.handle and author.handle != row.handle and author.remote_id == row.remote_id:
+            # The person renamed themselves; the id says it is the same account.
+            row.handle = author.handle[:MAX_HANDLE]
+            dirty = True
+        if dirty:
+            changed.append(row)
+    if changed:
+        try:
+            with transaction.atomic():
+                ContactHandle.objects.bulk_update(changed, ["followers_count", "remote_id", "handle"])
+        except IntegrityError:  # a rename onto a handle another row still holds: keep reach only
+            ContactHandle.objects.bulk_update(changed, ["followers_count"])

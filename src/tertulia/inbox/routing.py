@@ -1,0 +1,23 @@
+"""What happens to conversations when new messages reach them: the SLA clock starts or stops.
+
+Called by the ingestion pipeline inside its transaction, once per batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tertulia.core.models import Channel
+from tertulia.inbox import sla
+from tertulia.inbox.models import Conversation, Direction, Message
+
+
+def route(channel: Channel, messages: Sequence[Message], conversations: Sequence[Conversation]) -> None:
+    answered = {m.conversation_id for m in messages if m.direction == Direction.OUTBOUND}
+    for conversation in conversations:
+        # Answered on the network itself (not through Tertulia): that answer stops the clock.
+        if conversation.pk in answered and conversation.awaiting_since is None:
+            assert conversation.last_outbound_at is not None
+            sla.stop_clock(conversation, conversation.last_outbound_at, answered=True)
+    sla.start_clocks(channel.brand, conversations)
+    Conversation.objects.bulk_update(conversations, ["due_at", "sla_warned_at", "sla_breached_at"])
