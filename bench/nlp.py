@@ -28,8 +28,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tertulia.connectors.sandbox.simulator import corpus
-from tertulia.nlp import Analysis, Intent, Urgency, analyse_many
-from tertulia.nlp.evaluation import accuracy, macro_f1
+from tertulia.nlp import Analysis, Urgency, analyse_many
+from tertulia.nlp.evaluation import SIMULATOR_INTENTS, accuracy, macro_f1
 from tertulia.nlp.training.train_sentiment import read_split
 
 UMSAB = Path(__file__).resolve().parents[1] / "src/tertulia/nlp/tests/fixtures/umsab"
@@ -42,14 +42,6 @@ UMSAB_CODES = {
     "italian": "it",
     "portuguese": "pt",
     "spanish": "es",
-}
-INTENT = {
-    corpus.PRAISE: Intent.PRAISE,
-    corpus.QUESTION: Intent.QUESTION,
-    corpus.COMPLAINT: Intent.COMPLAINT,
-    corpus.SPAM: Intent.SPAM,
-    corpus.INSULT: Intent.ABUSE,
-    corpus.OFF_TOPIC: Intent.OTHER,
 }
 SENTIMENT = ("negative", "neutral", "positive")
 
@@ -86,13 +78,17 @@ def per_group(
         print(f"  {label} {group:12s} n={len(rows):5,} {figures}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def options() -> argparse.Namespace:
+    """The command line: how many simulator messages, how many timed runs."""
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
     parser.add_argument("--messages", type=int, default=6000, help="simulator messages (a multiple of 12)")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs; the best is reported")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = options()
     print(
         f"Python {platform.python_version()} on {platform.machine()}, {sys.platform}; one process, one thread"
     )
@@ -117,7 +113,7 @@ def main() -> None:
         row = []
         for category in corpus.CATEGORIES:
             hits = [
-                r.intent is INTENT[c]
+                r.intent is SIMULATOR_INTENTS[c]
                 for (_, c, lang), r in zip(labelled, results, strict=True)
                 if c == category and lang == language
             ]
@@ -133,9 +129,8 @@ def main() -> None:
         rows = [i for i, e in enumerate(examples) if e.language == folder]
         right = sum(results[i].language == codes[i] for i in rows) / len(rows)
         unknown = sum(results[i].language == "" for i in rows) / len(rows)
-        print(
-            f"  language {folder:12s} right={right:.3f} unknown={unknown:.3f} wrong={1 - right - unknown:.3f}"
-        )
+        wrong = sum(results[i].language not in ("", codes[i]) for i in rows) / len(rows)
+        print(f"  language {folder:12s} right={right:.3f} unknown={unknown:.3f} wrong={wrong:.3f}")
     per_group(
         "sentiment",
         [*UMSAB_CODES, "all"],

@@ -4,6 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 
+from tertulia.connectors.sandbox.simulator import corpus
+from tertulia.nlp.result import Intent
+
+# What the sandbox simulator's labelled categories should be analysed as.
+SIMULATOR_INTENTS = {
+    corpus.PRAISE: Intent.PRAISE,
+    corpus.QUESTION: Intent.QUESTION,
+    corpus.COMPLAINT: Intent.COMPLAINT,
+    corpus.SPAM: Intent.SPAM,
+    corpus.INSULT: Intent.ABUSE,
+    corpus.OFF_TOPIC: Intent.OTHER,
+}
+
 
 def accuracy(truth: Sequence[Hashable], predicted: Sequence[Hashable]) -> float:
     if not truth:

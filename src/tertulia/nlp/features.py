@@ -14,18 +14,15 @@ ELONGATED = "__elongated__"
 
 
 def features(text: Normalized) -> set[str]:
-    """Which words, emoji and emoticons occur (presence, not counts: tweets are short)."""
+    """Which words, emoji and emoticons occur (presence, not counts: tweets are short), and which cues."""
     found = set(text.tokens)
-    if text.exclamations:
-        found.add(EXCLAMATION)
-    if text.questions:
-        found.add(QUESTION)
-    if text.urls:
-        found.add(LINK)
-    if text.mentions:
-        found.add(MENTION)
-    if text.shouting:
-        found.add(SHOUTING)
-    if text.elongated:
-        found.add(ELONGATED)
+    cues = (
+        (EXCLAMATION, text.exclamations),
+        (QUESTION, text.questions),
+        (LINK, text.urls),
+        (MENTION, text.mentions),
+        (SHOUTING, text.shouting),
+        (ELONGATED, text.elongated),
+    )
+    found.update(cue for cue, present in cues if present)
     return found

@@ -3,7 +3,7 @@
 The order of the checks is the policy: spam first (whatever it says, it is spam), then a real
 problem (a complaint, even with a swear word or an insult in it: an angry customer with a lost
 order must be answered, not hidden), then insults with no problem behind them (abuse), then
-questions to the brand, praise, and what the sentiment alone suggests. Spanish and English have
+questions, praise, and what the sentiment alone suggests. Spanish and English have
 lexicons; other languages fall back to punctuation and sentiment, unless Spanish or English cue
 words turn up in them.
 """
@@ -27,8 +27,8 @@ _TELLING = frozenset(
 CLEARLY_NEGATIVE = -0.5
 CLEARLY_POSITIVE = 0.5
 SOMEWHAT_NEGATIVE = -0.2
-# Amounts of money and percentages: what spam promises ("$500", "200 € diarios", "90%").
 _OPENERS = frozenset(terms(QUESTION_OPENERS))
+# Amounts of money and percentages: what spam promises ("$500", "200 € diarios", "90%").
 _MONEY = re.compile(r"[$€£]\s?\d|\d\s?(?:[$€£%]|euros?\b|dollars?\b|usd\b|eur\b)")
 
 

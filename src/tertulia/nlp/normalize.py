@@ -41,8 +41,6 @@ def _unaccent() -> dict[str, str]:
         stripped = "".join(c for c in unicodedata.normalize("NFD", letter) if not unicodedata.combining(c))
         if stripped and stripped != letter and stripped.isascii():
             table[letter] = stripped
-    # Typographic quotes from phones: "don\u2019t" must tokenize like "don't".
-    table.update({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00b4": "'"})
     return table
 
 
@@ -72,6 +70,7 @@ TOKEN = re.compile(
     r"[:;=][-'o]?[()\[\]dp/\\|*]|<3|"
     rf"[{_EMOJI}]"
 )
+_NOT_LETTER = re.compile(r"[\W\d_]+")
 # Capitals are counted by deleting everything else in one regex pass and measuring what is left:
 # far cheaper than a Python loop over the characters or a list of matches.
 _NOT_CAPITAL = re.compile(r"[^A-Z\u00c0-\u00de\u0391-\u03a9\u0410-\u042f]+")  # Latin, Greek, Cyrillic
@@ -118,7 +117,9 @@ def normalize(text: str) -> Normalized:
     spoken = " ".join(words)
     # Accents go after tokenizing, so the language identifier still sees them.
     folded = spoken if spoken.isascii() else _ACCENTED.sub(_base_letter, spoken)
-    letters = sum([len(word) for word in words if word[0].isalpha()])  # not emoji or emoticons
+    # Letters in words, not emoji or emoticons: one regex over the words run together, which
+    # only has something to delete where an emoji or emoticon was.
+    letters = len(_NOT_LETTER.sub("", "".join(words)))
     return Normalized(
         lowered=lowered,
         spoken=spoken,
