@@ -7,12 +7,13 @@ grants per brand and per channel build on `may_operate_channel`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
-from tertulia.core.models import Channel, Membership, Organization, Role, User
+from tertulia.core.models import Channel, ChannelOperator, Membership, Organization, Role, User
 
 
 class Perm(StrEnum):
@@ -76,6 +77,19 @@ def require(user: User, organization: Organization, perm: Perm) -> None:
 
 def organizations_of(user: User) -> QuerySet[Organization]:
     return Organization.objects.filter(memberships__user=user, memberships__is_active=True).distinct()
+
+
+def operable_channels(user: User, organization: Organization, channels: Sequence[Channel]) -> list[Channel]:
+    """The channels among `channels` (all of `organization`) the person may operate, in one query."""
+    member = membership(user, organization)
+    if Perm.OPERATE_CHANNELS not in permissions_of(member):
+        return []
+    if member is not None and member.role in {Role.OWNER, Role.ADMIN}:
+        return list(channels)
+    granted = set(
+        ChannelOperator.objects.filter(user=user, channel__in=channels).values_list("channel_id", flat=True)
+    )
+    return [channel for channel in channels if channel.pk in granted]
 
 
 def may_operate_channel(user: User, channel: Channel) -> bool:

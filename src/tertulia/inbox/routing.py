@@ -1,6 +1,7 @@
 """What happens to conversations when new messages reach them: the SLA clock starts or stops.
 
-Called by the ingestion pipeline inside its transaction, once per batch.
+Called by the ingestion pipeline inside its transaction, once per batch; saves the batch's
+conversations once, with what threading changed and the clock fields set here.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from collections.abc import Sequence
 
 from tertulia.core.models import Channel
 from tertulia.inbox import sla
+from tertulia.inbox.ingest.threading import CHANGED_FIELDS
 from tertulia.inbox.models import Conversation, Direction, Message
 
 
@@ -20,4 +22,4 @@ def route(channel: Channel, messages: Sequence[Message], conversations: Sequence
             assert conversation.last_outbound_at is not None
             sla.stop_clock(conversation, conversation.last_outbound_at, answered=True)
     sla.start_clocks(channel.brand, conversations)
-    Conversation.objects.bulk_update(conversations, ["due_at", "sla_warned_at", "sla_breached_at"])
+    Conversation.objects.bulk_update(conversations, [*CHANGED_FIELDS, *sla.CLOCK_FIELDS])

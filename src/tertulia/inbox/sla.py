@@ -16,6 +16,9 @@ from tertulia.core.models import Brand
 from tertulia.inbox.businesshours import BusinessHours, add_business_time, business_time_between
 from tertulia.inbox.models import Conversation, ResponseTarget, SlaPolicy, Urgency
 
+# What the clock changes on a conversation (saved by the caller, with its other changes).
+CLOCK_FIELDS = ("due_at", "sla_warned_at", "sla_breached_at")
+
 Stage = ResponseTarget.Stage
 Outcome = ResponseTarget.Outcome
 
@@ -47,7 +50,8 @@ def target_minutes(policy: SlaPolicy, stage: str, intent: str, urgency: int) -> 
 
 
 def start_clocks(brand: Brand, conversations: Sequence[Conversation]) -> None:
-    """Give every conversation that awaits an answer a running target and a due time.
+    """Give every conversation that awaits an answer a running target and a due time (set on the
+    conversations in memory; the caller saves them).
 
     A running target is kept (a second message does not restart the clock), but it can only get
     shorter: a complaint arriving after a question makes the whole conversation due sooner.
@@ -88,7 +92,6 @@ def start_clocks(brand: Brand, conversations: Sequence[Conversation]) -> None:
         conversation.due_at = target.due_at
     ResponseTarget.objects.bulk_create(new)
     ResponseTarget.objects.bulk_update(set(changed), ["due_at", "paused_at"])
-    Conversation.objects.bulk_update(waiting, ["due_at"])
 
 
 def stop_clock(conversation: Conversation, at: datetime, *, answered: bool) -> None:

@@ -1,4 +1,4 @@
-"""What the pages show, read from the models and, for live activity, through the connectors."""
+"""What the pages show, read from the models (and, for account metrics, through the connectors)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from typing import TypeVar
 
 from django.core.cache import cache
 
-from tertulia.connectors.base import AccountMetrics, Capability, ConnectorError, InboundItem, InboundPage
+from tertulia.connectors.base import AccountMetrics, Capability, ConnectorError
 from tertulia.connectors.registry import connector_class, open_connector
 from tertulia.core.models import Channel, User
-from tertulia.core.permissions import may_operate_channel
+from tertulia.core.permissions import operable_channels
+from tertulia.inbox.models import ChannelCursor, Direction, Message
 from tertulia.web.tenant import Tenant
 
 logger = logging.getLogger(__name__)
@@ -36,11 +37,6 @@ def _cached(key: str, read: Callable[[], T]) -> T:
     return found
 
 
-def _newest(channel: Channel, limit: int) -> InboundPage:
-    with open_connector(channel) as connector:
-        return connector.fetch_inbound(None, limit=limit)
-
-
 def _account_metrics(channel: Channel) -> AccountMetrics:
     with open_connector(channel) as connector:
         return connector.account_metrics()
@@ -53,38 +49,35 @@ def brand_channels(tenant: Tenant) -> list[Channel]:
 
 
 @dataclass
-class Activity:
-    channel: Channel
-    item: InboundItem
-
-
-@dataclass
 class ActivityFeed:
-    items: list[Activity]
-    unavailable: list[Channel]
+    items: list[Message]
+    unavailable: list[Channel]  # channels whose last reading failed (the poller retries them)
     hidden_channels: int
 
 
-def recent_activity(tenant: Tenant, user: User, per_channel: int = 30) -> ActivityFeed:
-    """The newest messages to the brand's channels the person may operate, newest first."""
-    items: list[Activity] = []
-    unavailable: list[Channel] = []
-    hidden = 0
-    for channel in brand_channels(tenant):
-        if not may_operate_channel(user, channel):
-            hidden += 1
-            continue
-        if not connector_class(channel.network).supports(Capability.READ_MENTIONS):
-            continue
-        try:
-            page = _cached(f"inbound:{channel.pk}:{per_channel}", partial(_newest, channel, per_channel))
-        except ConnectorError:
-            logger.warning("could not read activity of channel %s", channel.pk, exc_info=True)
-            unavailable.append(channel)
-            continue
-        items.extend(Activity(channel, item) for item in page.items)
-    items.sort(key=lambda a: a.item.created_at, reverse=True)
-    return ActivityFeed(items=items[: per_channel * 2], unavailable=unavailable, hidden_channels=hidden)
+def recent_activity(tenant: Tenant, user: User, limit: int = 60) -> ActivityFeed:
+    """The newest messages received on the brand's channels the person may operate, newest first.
+
+    Read from what the inbox has stored (the poller reads the networks), never from the networks
+    on a page view: pages refresh live, and each refresh must not spend the channels' budgets.
+    """
+    channels = brand_channels(tenant)
+    if tenant.organization is None or not channels:
+        return ActivityFeed(items=[], unavailable=[], hidden_channels=0)
+    visible = operable_channels(user, tenant.organization, channels)
+    items = list(
+        Message.objects.filter(channel__in=visible, direction=Direction.INBOUND)
+        .select_related("channel")
+        .order_by("-sent_at", "-id")[:limit]
+    )
+    failing = set(
+        ChannelCursor.objects.filter(channel__in=visible, failures__gt=0).values_list("channel_id", flat=True)
+    )
+    return ActivityFeed(
+        items=items,
+        unavailable=[c for c in visible if c.pk in failing],
+        hidden_channels=len(channels) - len(visible),
+    )
 
 
 @dataclass

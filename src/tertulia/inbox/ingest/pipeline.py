@@ -33,10 +33,6 @@ class Ingested:
     created: list[Message] = field(default_factory=list)
     duplicates: int = 0
 
-    @property
-    def conversation_ids(self) -> set[int]:
-        return {m.conversation_id for m in self.created}
-
 
 def _fresh(channel: Channel, items: Sequence[InboundItem]) -> tuple[list[InboundItem], int]:
     """The items not stored yet (and each once), in the order given; and how many were not."""

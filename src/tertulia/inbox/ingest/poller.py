@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tertulia.connectors.base import AuthenticationFailed, Capability, ConnectorError, RateLimited
-from tertulia.connectors.registry import UnknownNetwork, connector_class, open_connector
+from tertulia.connectors.registry import CONNECTORS, UnknownNetwork, connector_class, open_connector
 from tertulia.core.models import Channel, ChannelStatus
 from tertulia.inbox.ingest.pipeline import ingest
 from tertulia.inbox.models import ChannelCursor
@@ -48,7 +48,7 @@ def readable(network: str) -> bool:
 
 def interval(network: str) -> timedelta:
     """How often to read a channel of this network (the connector's hint, else the setting)."""
-    seconds = getattr(settings, "TERTULIA_INBOX_POLL_SECONDS", 60)
+    seconds: float = settings.TERTULIA_INBOX_POLL_SECONDS
     with contextlib.suppress(UnknownNetwork):
         seconds = connector_class(network).poll_seconds or seconds
     return timedelta(seconds=seconds)
@@ -57,8 +57,11 @@ def interval(network: str) -> timedelta:
 def ensure_cursors(now: datetime | None = None) -> int:
     """A cursor for every active, readable channel that has none yet (due at once)."""
     now = now or timezone.now()
-    channels = Channel.objects.filter(status=ChannelStatus.ACTIVE, inbox_cursor__isnull=True)
-    new = [ChannelCursor(channel=c, next_poll_at=now) for c in channels if readable(c.network)]
+    networks = [network for network in CONNECTORS if readable(network)]
+    channels = Channel.objects.filter(
+        status=ChannelStatus.ACTIVE, inbox_cursor__isnull=True, network__in=networks
+    ).only("pk")
+    new = [ChannelCursor(channel=c, next_poll_at=now) for c in channels]
     ChannelCursor.objects.bulk_create(new, ignore_conflicts=True)
     return len(new)
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from tertulia.connectors.base import InboundItem, InboundKind
 from tertulia.core.models import Channel, ContactHandle
@@ -64,7 +65,8 @@ def _new(channel: Channel, key: str, item: InboundItem, handles: Mapping[str, Co
 
 
 def apply_to_conversations(channel: Channel, messages: Sequence[Message]) -> list[Conversation]:
-    """Counters, last activity, status and the waiting clock of every conversation these touch.
+    """Counters, last activity, status and the waiting clock of every conversation these touch
+    (in memory: the router saves them once, with the SLA fields it sets).
 
     A customer's message reopens a pending, snoozed or closed conversation and starts the clock
     if nobody is answering yet; a message of ours (sent from the network itself) stops it.
@@ -78,7 +80,6 @@ def apply_to_conversations(channel: Channel, messages: Sequence[Message]) -> lis
     for conversation in conversations:
         batch = sorted(by_conversation[conversation.pk], key=lambda m: (m.sent_at, m.pk or 0))
         _absorb(conversation, batch)
-    Conversation.objects.bulk_update(conversations, CHANGED_FIELDS)
     return conversations
 
 
@@ -105,8 +106,6 @@ def _later(a: datetime | None, b: datetime) -> datetime:
 
 
 def _absorb(conversation: Conversation, batch: Sequence[Message]) -> None:
-    from django.utils import timezone
-
     conversation.message_count += len(batch)
     conversation.updated_at = timezone.now()
     for message in batch:

@@ -43,7 +43,7 @@ def test_names_and_values_are_the_interface():
         "urgency",
     ]
     with pytest.raises(dataclasses.FrozenInstanceError):
-        analyse("hola").language = "en"  # type: ignore[misc]
+        analyse("hola").language = "en"  # type: ignore[misc]  # checking that frozen holds
 
 
 def test_a_typical_message():

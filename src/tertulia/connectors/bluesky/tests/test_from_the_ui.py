@@ -12,6 +12,7 @@ from django.urls import reverse
 from tertulia.connectors.bluesky.tests.conftest import Devnet
 from tertulia.core.models import Channel, User
 from tertulia.core.tests.factories import make_brand, make_org, make_user
+from tertulia.inbox.ingest import poller
 from tertulia.vault.models import Credential
 from tertulia.web.tests.helpers import signed_in
 
@@ -44,6 +45,9 @@ def test_connect_bluesky_from_settings_and_see_its_mentions(devnet: Devnet) -> N
 
     customer.post(f"Hola @{brand_account.handle}, ¿hacéis envíos a Canarias? 🏝️")
     devnet.process_all()
+    # What a worker's ticker does: read the channel into the inbox through the pipeline.
+    poller.ensure_cursors()
+    assert [poller.poll(cursor_id) for cursor_id in poller.claim_due()] == [1]
 
     activity = client.get(reverse("web:inbox-activity")).content.decode()
     assert "hacéis envíos a Canarias" in activity
