@@ -36,7 +36,11 @@ class AuditEntry(models.Model):
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit trail")
         ordering = ("-created_at", "-id")
-        indexes = [models.Index(fields=("organization", "-created_at"), name="audit_org_recent")]
+        indexes = [
+            models.Index(fields=("organization", "-created_at"), name="audit_org_recent"),
+            # One object's history (a conversation's timeline, a contact's changes).
+            models.Index(fields=("object_type", "object_id", "-created_at"), name="audit_object_history"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"

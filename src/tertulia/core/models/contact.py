@@ -12,6 +12,8 @@ class Contact(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="contacts")
     display_name = models.CharField(_("name"), max_length=255)
     is_customer = models.BooleanField(_("customer"), default=False)
+    # VIP by hand; people above the brand's reach threshold count as influencers without it.
+    is_vip = models.BooleanField(_("VIP"), default=False)
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

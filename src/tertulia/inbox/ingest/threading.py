@@ -95,6 +95,7 @@ CHANGED_FIELDS = [
     "intent",
     "sentiment",
     "urgency",
+    "language",
     "preview",
     "contact",
     "updated_at",
@@ -131,3 +132,4 @@ def _absorb(conversation: Conversation, batch: Sequence[Message]) -> None:
         conversation.sentiment = message.sentiment
         conversation.urgency = max(conversation.urgency, message.urgency)
         conversation.preview = message.text[:PREVIEW]
+        conversation.language = message.language or conversation.language

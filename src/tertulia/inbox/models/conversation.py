@@ -75,6 +75,8 @@ class Conversation(models.Model):
         _("sentiment"), max_length=16, choices=Sentiment.choices, default=Sentiment.NEUTRAL
     )
     urgency = models.PositiveSmallIntegerField(_("urgency"), choices=Urgency.choices, default=Urgency.NORMAL)
+    # Of the newest customer message: saved replies are offered in it.
+    language = models.CharField(_("language"), max_length=8, blank=True)
     message_count = models.PositiveIntegerField(default=0)
     last_message_at = models.DateTimeField(_("last message"))
     last_inbound_at = models.DateTimeField(null=True, blank=True)
@@ -85,6 +87,10 @@ class Conversation(models.Model):
     due_at = models.DateTimeField(_("answer by"), null=True, blank=True)
     sla_warned_at = models.DateTimeField(null=True, blank=True)
     sla_breached_at = models.DateTimeField(null=True, blank=True)
+    # Raised to a manager: by the SLA sweep at breach, by the moderation policy, or by hand.
+    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
+    escalation_reason = models.CharField(_("escalation reason"), max_length=255, blank=True)
+    tags = models.ManyToManyField("inbox.Tag", blank=True, related_name="conversations")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
