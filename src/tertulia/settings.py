@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "tertulia.connectors",
     "tertulia.connectors.sandbox",
     "tertulia.inbox",
+    "tertulia.moderation",
     "tertulia.api",
     "tertulia.web",
 ]

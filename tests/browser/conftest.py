@@ -44,6 +44,7 @@ class Demo:
     email: str
     password: str
     process: TertuliaProcess
+    data_dir: Path
 
 
 @pytest.fixture(scope="session")
@@ -63,7 +64,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory, ci_logs: Path) -> Iterator[De
         password = process.wait_for_output(r"^\s+password:\s+(\S+)\s*$", timeout=10).group(1)
         base_url = f"http://127.0.0.1:{port}"
         process.wait_healthy(base_url, timeout=60)
-        yield Demo(base_url, email, password, process)
+        yield Demo(base_url, email, password, process, data_dir)
     finally:
         process.stop()
 
@@ -104,7 +105,12 @@ def page(browser_context: Any, demo: Demo) -> Iterator[tuple[Any, ConsoleLog]]:
     browser_context.clear_cookies()
     tab = browser_context.new_page()
     log = ConsoleLog(errors=[])
-    tab.on("console", lambda message: log.errors.append(message.text) if message.type == "error" else None)
+    tab.on(
+        "console",
+        lambda message: (
+            log.errors.append(f"{message.text} at {message.location}") if message.type == "error" else None
+        ),
+    )
     tab.on("pageerror", lambda error: log.errors.append(f"uncaught: {error}"))
     try:
         yield tab, log

@@ -103,14 +103,14 @@ def test_live_updates_arrive_without_a_reload(page: Page, demo: Demo, ci_logs: P
     )
 
     # The demo's simulated community keeps writing; the inbox shows it without a reload.
-    tab.wait_for_selector("#activity", state="attached", timeout=30_000)
+    tab.wait_for_selector("#conversation-rows", state="attached", timeout=30_000)
     before = tab.evaluate(
-        "() => { const a = document.getElementById('activity');"
+        "() => { const a = document.getElementById('conversation-rows');"
         " return [a.querySelectorAll('li').length, a.innerText]; }"
     )
     tab.wait_for_function(
         """([count, text]) => {
-            const a = document.getElementById('activity');
+            const a = document.getElementById('conversation-rows');
             return a && (a.querySelectorAll('li').length !== count || a.innerText !== text);
         }""",
         arg=before,

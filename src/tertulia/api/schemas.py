@@ -300,6 +300,7 @@ class ContactOut(Schema):
     id: int
     display_name: str
     is_customer: bool
+    is_vip: bool
     notes: str
     followers: int
     handles: list[HandleOut]
@@ -310,12 +311,14 @@ class ContactOut(Schema):
 class ContactIn(Input):
     display_name: Text = Field(..., max_length=255, min_length=1)
     is_customer: bool = False
+    is_vip: bool = Field(False, description="Marked by hand: treat with care whatever their reach.")
     notes: Text = Field("", max_length=LONG_TEXT)
 
 
 class ContactPatch(Patch):
     display_name: Text | None = Field(None, max_length=255, min_length=1)
     is_customer: bool | None = Field(None)
+    is_vip: bool | None = Field(None)
     notes: Text | None = Field(None, max_length=LONG_TEXT)
 
 
@@ -324,6 +327,62 @@ class HandleIn(Input):
     handle: Text = Field(..., max_length=255, min_length=1)
     followers_count: Count = 0
     profile_url: Text = Field("", max_length=200)
+
+
+class ContactMergeIn(Input):
+    other: int = Field(..., ge=1, le=MAX_ID, description="The contact to merge into this one; it is removed.")
+    reason: Text = Field("", max_length=255, description="Why they are the same person (audited).")
+
+
+class ProfileHandleOut(Schema):
+    id: int
+    network: str
+    handle: str
+    followers: int
+    profile_url: str
+
+
+class ProfileConversationOut(Schema):
+    id: int
+    channel_id: int
+    channel_handle: str
+    network: str
+    kind: str
+    status: str
+    intent: str
+    sentiment: str
+    preview: str
+    message_count: int
+    last_message_at: datetime
+
+
+class ContactHistoryOut(Schema):
+    conversations: int = Field(description="Conversations they started or wrote in.")
+    recent_conversations: int = Field(description="Conversations they wrote in during the last 90 days.")
+    messages_in: int = Field(description="Messages they wrote to the brand.")
+    messages_out: int = Field(description="Messages of the brand in their conversations.")
+    first_contact_at: datetime | None
+    last_contact_at: datetime | None
+    sentiments: dict[str, int] = Field(description="Their messages by sentiment.")
+    intents: dict[str, int] = Field(description="Their messages by intent.")
+    latest: list[ProfileConversationOut] = Field(
+        description="Newest activity first; only on channels the token's owner may operate."
+    )
+
+
+class ContactProfileOut(Schema):
+    contact_id: int
+    brand_id: int
+    display_name: str
+    notes: str
+    handles: list[ProfileHandleOut]
+    reach: int = Field(description="The largest audience among the handles.")
+    customer: bool
+    vip: bool = Field(description="Marked by hand.")
+    influencer: bool = Field(description="Reach at or above the brand's reach threshold.")
+    regular: bool = Field(description="3 or more conversations in the last 90 days.")
+    important: bool = Field(description="Customer, VIP or influencer.")
+    history: ContactHistoryOut
 
 
 # ---------------------------------------------------------------- audit

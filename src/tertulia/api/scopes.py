@@ -30,6 +30,12 @@ class Scope(StrEnum):
     TOKENS_READ = "tokens:read"
     TOKENS_WRITE = "tokens:write"
     SIMULATIONS_WRITE = "simulations:write"
+    INBOX_READ = "inbox:read"
+    INBOX_WRITE = "inbox:write"
+    MODERATION_READ = "moderation:read"
+    MODERATION_WRITE = "moderation:write"
+    MODERATION_RULES_WRITE = "moderation_rules:write"
+    MODERATION_APPROVE = "moderation:approve"
 
 
 # Every member may see the organization and manage their own tokens (Perm.VIEW).
@@ -47,6 +53,14 @@ SCOPE_PERMISSION: dict[Scope, Perm] = {
     Scope.TOKENS_READ: Perm.VIEW,
     Scope.TOKENS_WRITE: Perm.VIEW,
     Scope.SIMULATIONS_WRITE: Perm.RUN_SIMULATIONS,
+    # Reading shows only conversations of channels the owner may operate (as the web inbox does).
+    Scope.INBOX_READ: Perm.VIEW,
+    Scope.INBOX_WRITE: Perm.OPERATE_CHANNELS,
+    # Moderating a message also needs a grant on its channel; approving is never for one's own request.
+    Scope.MODERATION_READ: Perm.MODERATE,
+    Scope.MODERATION_WRITE: Perm.MODERATE,
+    Scope.MODERATION_RULES_WRITE: Perm.MANAGE_BRANDS,
+    Scope.MODERATION_APPROVE: Perm.APPROVE_MODERATION,
 }
 
 SCOPE_DESCRIPTION: dict[Scope, Promise] = {
@@ -63,6 +77,12 @@ SCOPE_DESCRIPTION: dict[Scope, Promise] = {
     Scope.TOKENS_READ: _("See your own API tokens"),
     Scope.TOKENS_WRITE: _("Create and revoke your own API tokens"),
     Scope.SIMULATIONS_WRITE: _("Stage crisis rehearsals on the sandbox network"),
+    Scope.INBOX_READ: _("Read the inbox: conversations, messages, notes and notifications"),
+    Scope.INBOX_WRITE: _("Work the inbox: reply, assign, tag, add notes, change status, escalate"),
+    Scope.MODERATION_READ: _("See moderation rules and the moderation log; dry-run rules"),
+    Scope.MODERATION_WRITE: _("Hide, show again, delete or block messages by hand"),
+    Scope.MODERATION_RULES_WRITE: _("Create, change and delete moderation rules"),
+    Scope.MODERATION_APPROVE: _("Approve or reject other people's requests to delete or block"),
 }
 
 ALL_SCOPES: tuple[str, ...] = tuple(s.value for s in Scope)

@@ -24,12 +24,15 @@ from tertulia.api.routers import (
     brands,
     channels,
     contacts,
+    inbox,
     me,
     members,
     organization,
     rehearsals,
     tokens,
 )
+from tertulia.api.routers import inbox_settings as inbox_settings_router
+from tertulia.api.routers import moderation as moderation_router
 
 DESCRIPTION = """\
 The Tertulia REST API: brands, channels, contacts, members and the audit trail of one organization.
@@ -94,8 +97,10 @@ def build_api() -> NinjaAPI:
         auth=TokenAuth(),
     )
     errors.install(instance)
-    for module in (me, organization, members, brands, channels, contacts, audit, tokens, rehearsals):
+    for module in (me, organization, members, brands, channels, contacts, inbox, audit, tokens, rehearsals):
         instance.add_router("", module.router)
+    instance.add_router("", inbox_settings_router.router)
+    instance.add_router("", moderation_router.router)
     return instance
 
 

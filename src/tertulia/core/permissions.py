@@ -27,6 +27,10 @@ class Perm(StrEnum):
     EDIT_CONTACTS = "edit_contacts"
     VIEW_AUDIT = "view_audit"
     RUN_SIMULATIONS = "run_simulations"
+    # Hide, delete or block by hand (on channels the person operates); see docs/moderation.md.
+    MODERATE = "moderate"
+    # Approve someone else's delete or block of a complaint or an important author (never one's own).
+    APPROVE_MODERATION = "approve_moderation"
 
 
 _ALL = frozenset(Perm)
@@ -43,10 +47,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.EDIT_CONTACTS,
             Perm.VIEW_AUDIT,
             Perm.RUN_SIMULATIONS,
+            Perm.MODERATE,
+            Perm.APPROVE_MODERATION,
         }
     ),
     Role.COMMUNITY_MANAGER: frozenset(
-        {Perm.VIEW, Perm.OPERATE_CHANNELS, Perm.VIEW_CONTACTS, Perm.EDIT_CONTACTS}
+        {Perm.VIEW, Perm.OPERATE_CHANNELS, Perm.VIEW_CONTACTS, Perm.EDIT_CONTACTS, Perm.MODERATE}
     ),
     Role.ANALYST: frozenset({Perm.VIEW, Perm.VIEW_CONTACTS}),
     Role.APPROVER: frozenset({Perm.VIEW, Perm.VIEW_CONTACTS}),

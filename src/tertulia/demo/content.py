@@ -133,3 +133,106 @@ CONTACTS = [
     ),
     ("Pablo Ortega", False, "Cocinero; nos recomienda a menudo.", [("sandbox", "pablo_cocina", 2300)]),
 ]
+
+
+# The main brand's moderation policy (docs/moderation.md), in order. The voice guide says it: "no
+# borramos críticas: solo ocultamos insultos y spam". The guardrails do the rest: the blogger
+# (lucia_enologia, 10,000 followers; threshold 5,000) is escalated, never blocked, whatever she writes.
+# (name, enabled, stop processing, conditions, actions)
+MODERATION_RULES: list[tuple[str, bool, bool, dict[str, object], list[dict[str, object]]]] = [
+    (
+        "Spam: ocultar",
+        True,
+        True,
+        {"intents": ["spam"], "kinds": ["mention", "reply", "quote", "comment"]},
+        [{"type": "hide"}, {"type": "tag", "tag": "spam"}],
+    ),
+    (
+        "Insultos: bloquear al autor",
+        True,
+        False,
+        {"intents": ["abuse"]},
+        [{"type": "block"}, {"type": "tag", "tag": "insulto"}],
+    ),
+    (
+        "Quejas de autores influyentes: a un responsable",
+        True,
+        False,
+        # Complaints, insults and anything unclear (the analysis reads some complaints as "other").
+        {"influential": True, "intents": ["complaint", "abuse", "other"]},
+        [{"type": "escalate"}, {"type": "tag", "tag": "influencer"}],
+    ),
+    (
+        "Sorteos falsos: borrar",
+        False,  # off: prueba primero con «Simular 30 días»
+        False,
+        {"text_matches": ["sorteo", "giveaway", "gana dinero"]},
+        [{"type": "delete"}, {"type": "tag", "tag": "spam"}],
+    ),
+]
+
+
+# The main brand's SLA (seeds 001 and 002): a day for everyone, an hour for a complaint, counted in
+# the shops' opening hours (Monday to Saturday, 9:00 to 21:00, Madrid time).
+SLA_POLICY: dict[str, object] = {
+    "first_response_minutes": 24 * 60,
+    "next_response_minutes": 24 * 60,
+    "intent_targets": {"complaint": 60},
+    "critical_response_minutes": 30,
+    "warn_before_minutes": 15,
+    "business_hours": {
+        "timezone": "Europe/Madrid",
+        "week": {day: [["09:00", "21:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat")},
+    },
+}
+
+# Saved replies in the brand's voice (the voice guide above: we say "tú", apologise first, then a
+# concrete fix and a time; personal data only by DM; 🧀 yes, 🔥 no). Variables: inbox/saved_replies.py.
+# (shortcut, language, title, body)
+SAVED_REPLIES: list[tuple[str, str, str, str]] = [
+    (
+        "disculpa",
+        "es",
+        "Queja: disculpa y pasar a mensaje directo",
+        "Hola, {name}. Sentimos mucho lo que nos cuentas: no es lo que queremos para ti. ¿Nos escribes "
+        "por mensaje directo a {channel} con tu número de pedido? Lo revisamos hoy mismo y te decimos "
+        "cómo lo arreglamos y cuándo. Un abrazo, {agent}.",
+    ),
+    (
+        "disculpa",
+        "en",
+        "Complaint: apologise and move to DM",
+        "Hi {name}, we're really sorry to hear this: it's not what we want for you. Could you send us a "
+        "direct message at {channel} with your order number? We'll look into it today and tell you how "
+        "and when we'll put it right. Best, {agent}.",
+    ),
+    (
+        "envio",
+        "es",
+        "Envíos: plazos",
+        "¡Hola, {name}! Los pedidos de la tienda online salen en 24-48 horas laborables y llegan a la "
+        "península en 2-3 días (Baleares y Canarias, 4-6). Si nos pasas tu número de pedido por mensaje "
+        "directo, te decimos exactamente dónde está. 🧀",
+    ),
+    (
+        "envio",
+        "en",
+        "Shipping: delivery times",
+        "Hi {name}! Online orders leave our shop within 1-2 working days and reach mainland Spain in 2-3 "
+        "days (Balearic and Canary Islands, 4-6). Send us your order number by direct message and we'll "
+        "tell you exactly where it is. 🧀",
+    ),
+    (
+        "gracias",
+        "es",
+        "Gracias por tu mensaje",
+        "¡Muchas gracias, {name}! Nos alegra un montón que lo hayas disfrutado. Te esperamos pronto en "
+        "{brand}. 🧀",
+    ),
+    (
+        "gracias",
+        "en",
+        "Thanks for your message",
+        "Thank you so much, {name}! We're delighted you enjoyed it. See you soon at {brand}. 🧀",
+    ),
+]

@@ -19,6 +19,10 @@ from tertulia.core.actions.context import Actor
 from tertulia.core.actions.organizations import add_member, create_organization
 from tertulia.core.models import Brand, Channel, Organization, User
 from tertulia.demo import content
+from tertulia.inbox.actions import settings as inbox_settings
+from tertulia.inbox.models import SavedReply, SlaPolicy
+from tertulia.moderation.actions.rules import create_rule
+from tertulia.moderation.models import ModerationRule
 
 PASSWORD_FILE = "demo_password"  # noqa: S105 - a file name, not a secret
 
@@ -92,6 +96,38 @@ def _build_organization(actor: Actor, progress: Callable[[str], None]) -> Organi
     return organization
 
 
+def _moderation_policy(actor: Actor, organization: Organization) -> None:
+    """The main brand's moderation rules, once (also for a demo loaded before moderation existed)."""
+    brand = Brand.objects.filter(organization=organization, name=content.MAIN_BRAND["name"]).first()
+    if brand is None or ModerationRule.objects.filter(brand=brand).exists():
+        return
+    for name, enabled, stop, conditions, actions in content.MODERATION_RULES:
+        create_rule(
+            actor,
+            brand,
+            name=name,
+            conditions=conditions,
+            actions=actions,
+            enabled=enabled,
+            stop_processing=stop,
+        )
+
+
+def _inbox_setup(actor: Actor, organization: Organization) -> None:
+    """The main brand's SLA policy and saved replies, once (also for a demo loaded before they existed)."""
+    brand = Brand.objects.filter(organization=organization, name=content.MAIN_BRAND["name"]).first()
+    if brand is None:
+        return
+    if not SlaPolicy.objects.filter(brand=brand).exists():
+        inbox_settings.update_sla_policy(actor, brand, **content.SLA_POLICY)
+    existing = set(SavedReply.objects.filter(brand=brand).values_list("shortcut", "language"))
+    for shortcut, language, title, body in content.SAVED_REPLIES:
+        if (shortcut, language) not in existing:
+            inbox_settings.save_saved_reply(
+                actor, brand, shortcut=shortcut, language=language, title=title, body=body
+            )
+
+
 def _start_traffic(organization: Organization, rate_per_minute: int, seed: int) -> None:
     from tertulia.connectors.sandbox.simulator import control
 
@@ -119,6 +155,8 @@ def load_demo(
         organization = _build_organization(actor, progress)
     else:
         progress(f"organization {organization.name} (already loaded)")
+    _moderation_policy(actor, organization)
+    _inbox_setup(actor, organization)
     _start_traffic(organization, rate_per_minute, seed)
     progress(
         f"simulated traffic: {rate_per_minute} messages per minute"

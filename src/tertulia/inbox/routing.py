@@ -1,4 +1,5 @@
-"""What happens to conversations when new messages reach them: the SLA clock starts or stops.
+"""What happens to conversations when new messages reach them: the SLA clock starts or stops,
+then the brand's automatic assignment gives new work an owner.
 
 Called by the ingestion pipeline inside its transaction, once per batch; saves the batch's
 conversations once, with what threading changed and the clock fields set here.
@@ -10,6 +11,8 @@ from collections.abc import Sequence
 
 from tertulia.core.models import Channel
 from tertulia.inbox import sla
+from tertulia.inbox.actions.assignment import auto_assign
+from tertulia.inbox.ingest.bulk import update_fields
 from tertulia.inbox.ingest.threading import CHANGED_FIELDS
 from tertulia.inbox.models import Conversation, Direction, Message
 
@@ -22,4 +25,10 @@ def route(channel: Channel, messages: Sequence[Message], conversations: Sequence
             assert conversation.last_outbound_at is not None
             sla.stop_clock(conversation, conversation.last_outbound_at, answered=True)
     sla.start_clocks(channel.brand, conversations)
-    Conversation.objects.bulk_update(conversations, [*CHANGED_FIELDS, *sla.CLOCK_FIELDS])
+    update_fields(conversations, [*CHANGED_FIELDS, *sla.CLOCK_FIELDS])
+    # The brand's moderation policy, before automatic assignment (a rule may assign or escalate).
+    # Imported here: tertulia.moderation builds on the inbox, not the other way round.
+    from tertulia.moderation.automatic import apply_policy
+
+    apply_policy(channel, [m for m in messages if m.direction == Direction.INBOUND], conversations)
+    auto_assign(conversations)

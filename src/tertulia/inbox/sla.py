@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from tertulia.core.models import Brand
 from tertulia.inbox.businesshours import BusinessHours, add_business_time, business_time_between
+from tertulia.inbox.ingest.bulk import insert_rows, update_fields
 from tertulia.inbox.models import Conversation, ResponseTarget, SlaPolicy, Urgency
 
 # What the clock changes on a conversation (saved by the caller, with its other changes).
@@ -90,8 +91,8 @@ def start_clocks(brand: Brand, conversations: Sequence[Conversation]) -> None:
                 target.due_at = due
                 changed.append(target)
         conversation.due_at = target.due_at
-    ResponseTarget.objects.bulk_create(new)
-    ResponseTarget.objects.bulk_update(set(changed), ["due_at", "paused_at"])
+    insert_rows(new)
+    update_fields(list(set(changed)), ["due_at", "paused_at"])
 
 
 def stop_clock(conversation: Conversation, at: datetime, *, answered: bool) -> None:

@@ -82,6 +82,7 @@ LEXICON: dict[Cue, dict[str, str]] = {
             devuélv* | mi dinero | cobrado dos veces | doble cargo | cargos | me han cobrado | cancelad* |
             nadie contesta | nadie responde | nadie me contesta | nadie me responde | sin respuesta |
             no contestan | no responden | he llamado | he escrito | os he escrito | reclamación | queja |
+            esperando respuesta | esperando una respuesta | esperando contestación | esperando mi pedido |
             mala atención | malas formas | subido los precios | subida de precios | fuera de fecha |
             maleducad* | grosero | caro | carísimo | abusivo | barbaridad | perdido | extraviad*
         """,
@@ -92,6 +93,7 @@ LEXICON: dict[Cue, dict[str, str]] = {
             does not work | not working | stopped working | refund* | money back | charged twice |
             double charged | overcharged | charged me | cancelled | canceled | no answer | no reply |
             no response | nobody answers | no one answers | nobody replies | no one replies | ignored |
+            waiting for a reply | waiting for an answer | waiting for a response | waiting for my order |
             complaint | rude | overpriced | prices went up | raised your prices | price increase |
             out of date | too expensive | rip off | never received | not received | lost my |
             lost in the post | got lost

@@ -6,6 +6,7 @@ from django.http import HttpRequest
 
 from tertulia.core.models import Brand, Channel, ChannelStatus, Organization
 from tertulia.core.permissions import Perm, organizations_of
+from tertulia.inbox.models import Notification
 from tertulia.web.tenant import get_tenant
 
 
@@ -24,7 +25,15 @@ def tenant(request: HttpRequest) -> dict[str, Any]:
         needing_reconnect = list(
             Channel.objects.filter(organization=current.organization, status=ChannelStatus.NEEDS_RECONNECT)
         )
+    unread = (
+        Notification.objects.filter(
+            user=request.user, organization=current.organization, read_at__isnull=True
+        ).count()
+        if current.organization
+        else 0
+    )
     return {
+        "unread_notifications": unread,
         "channels_needing_reconnect": needing_reconnect,
         "tenant": current,
         "current_org": current.organization,

@@ -1,7 +1,10 @@
 from django.contrib.auth.decorators import login_required
 from django.urls import path
 
-from tertulia.web.views import account, channels, errors, password, sections, switch, team, tokens
+from tertulia.web.views import account, channels, errors, inbox, password, sections, switch, team, tokens
+from tertulia.web.views import contacts as contact_views
+from tertulia.web.views import inbox_settings as inbox_setup
+from tertulia.web.views import moderation as moderation_views
 
 app_name = "web"
 
@@ -13,8 +16,28 @@ urlpatterns = [
     path("switch/organization/", switch.switch_organization, name="switch-organization"),
     path("switch/brand/", switch.switch_brand, name="switch-brand"),
     path("switch/language/", switch.switch_language, name="switch-language"),
-    path("inbox/", sections.inbox, name="inbox"),
+    path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/list/", inbox.inbox_list, name="inbox-list"),
+    path("inbox/bulk/", inbox.inbox_bulk, name="inbox-bulk"),
+    path("inbox/notifications/", inbox.notifications, name="notifications"),
+    path("inbox/notifications/count/", inbox.notifications_badge, name="notifications-badge"),
+    path("inbox/c/<int:conversation_id>/", inbox.conversation, name="conversation"),
+    path("inbox/c/<int:conversation_id>/live/", inbox.conversation_thread, name="conversation-live"),
+    path(
+        "inbox/c/<int:conversation_id>/presence/", inbox.conversation_presence, name="conversation-presence"
+    ),
+    path("inbox/c/<int:conversation_id>/status/", inbox.conversation_status, name="conversation-status"),
+    path("inbox/c/<int:conversation_id>/assign/", inbox.conversation_assign, name="conversation-assign"),
+    path("inbox/c/<int:conversation_id>/tags/", inbox.conversation_tags, name="conversation-tags"),
+    path("inbox/c/<int:conversation_id>/note/", inbox.conversation_note, name="conversation-note"),
+    path("inbox/c/<int:conversation_id>/reply/", inbox.conversation_reply, name="conversation-reply"),
+    path(
+        "inbox/c/<int:conversation_id>/escalate/", inbox.conversation_escalate, name="conversation-escalate"
+    ),
+    path("inbox/m/<int:message_id>/retry/", inbox.message_retry, name="message-retry"),
     path("inbox/activity/", sections.inbox_activity, name="inbox-activity"),
+    path("inbox/contacts/<int:contact_id>/", contact_views.contact, name="contact"),
+    path("inbox/contacts/<int:contact_id>/merge/", contact_views.merge, name="contact-merge"),
     path("publish/", sections.publish, name="publish"),
     path("listen/", sections.listen, name="listen"),
     path("crisis/", sections.crisis, name="crisis"),
@@ -30,4 +53,41 @@ urlpatterns = [
     path("settings/channels/choose/<uuid:choice_id>/", channels.choose, name="channel-choose"),
     path("settings/tokens/", tokens.tokens, name="tokens"),
     path("settings/tokens/<int:token_id>/revoke/", tokens.revoke, name="token-revoke"),
+    path("settings/inbox/", inbox_setup.inbox_settings, name="inbox-settings"),
+    path("settings/inbox/sla/", inbox_setup.save_sla, name="inbox-settings-sla"),
+    path("settings/inbox/assignment/", inbox_setup.save_assignment, name="inbox-settings-assignment"),
+    path("settings/inbox/replies/", inbox_setup.save_reply, name="inbox-reply-create"),
+    path("settings/inbox/replies/<int:reply_id>/", inbox_setup.save_reply, name="inbox-reply-update"),
+    path("settings/inbox/replies/<int:reply_id>/delete/", inbox_setup.delete_reply, name="inbox-reply-del"),
+    path("settings/inbox/tags/<int:tag_id>/rename/", inbox_setup.rename_tag, name="inbox-tag-rename"),
+    path("settings/inbox/tags/<int:tag_id>/delete/", inbox_setup.delete_tag, name="inbox-tag-delete"),
+    path("settings/moderation/", moderation_views.moderation, name="moderation"),
+    path("settings/moderation/rules/", moderation_views.rule_create, name="moderation-rule-create"),
+    path("settings/moderation/rules/<int:rule_id>/", moderation_views.rule_edit, name="moderation-rule"),
+    path(
+        "settings/moderation/rules/<int:rule_id>/toggle/",
+        moderation_views.rule_toggle,
+        name="moderation-rule-toggle",
+    ),
+    path(
+        "settings/moderation/rules/<int:rule_id>/delete/",
+        moderation_views.rule_delete,
+        name="moderation-rule-delete",
+    ),
+    path(
+        "settings/moderation/rules/<int:rule_id>/dry-run/",
+        moderation_views.rule_dry_run,
+        name="moderation-rule-dry-run",
+    ),
+    path(
+        "settings/moderation/actions/<int:action_id>/approve/",
+        moderation_views.action_approve,
+        name="moderation-approve",
+    ),
+    path(
+        "settings/moderation/actions/<int:action_id>/reject/",
+        moderation_views.action_reject,
+        name="moderation-reject",
+    ),
+    path("inbox/m/<int:message_id>/moderate/", moderation_views.message_moderate, name="message-moderate"),
 ]

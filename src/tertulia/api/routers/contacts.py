@@ -7,11 +7,24 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from tertulia.api.auth import require
+from tertulia.api.errors import ApiError
 from tertulia.api.pagination import Pagination
-from tertulia.api.schemas import ContactIn, ContactOut, ContactPatch, HandleIn, HandleOut, ObjectId, Text
+from tertulia.api.schemas import (
+    ContactIn,
+    ContactMergeIn,
+    ContactOut,
+    ContactPatch,
+    ContactProfileOut,
+    HandleIn,
+    HandleOut,
+    ObjectId,
+    Text,
+)
 from tertulia.api.scopes import Scope
 from tertulia.core.actions import contacts as actions
-from tertulia.core.models import Contact, ContactHandle, Organization
+from tertulia.core.models import Brand, Channel, Contact, ContactHandle, Organization
+from tertulia.core.permissions import operable_channels
+from tertulia.inbox.profiles import ContactProfile, contact_profile
 
 router = Router(tags=["contacts"])
 
@@ -83,3 +96,41 @@ def remove_handle(request: HttpRequest, contact_id: ObjectId, handle_id: ObjectI
     )
     actions.remove_handle(ctx.actor(request), item)
     return Status(204, None)
+
+
+class ProfileQuery(Schema):
+    brand: int = Field(
+        ..., ge=1, le=2**63 - 1, description="The brand whose history with the person to read."
+    )
+
+
+@router.get(
+    "/contacts/{contact_id}/profile",
+    response=ContactProfileOut,
+    summary="A contact's profile for one brand: handles, reach, flags and history",
+)
+def get_contact_profile(
+    request: HttpRequest, contact_id: ObjectId, params: Query[ProfileQuery]
+) -> ContactProfile:
+    ctx = require(request, Scope.CONTACTS_READ)
+    contact = get_object_or_404(_contacts(ctx.organization), pk=contact_id)
+    brand = get_object_or_404(Brand, organization=ctx.organization, pk=params.brand)
+    # Figures cover the whole history; the conversations listed (their text) only channels the owner operates.
+    channels = operable_channels(ctx.user, ctx.organization, list(Channel.objects.filter(brand=brand)))
+    return contact_profile(contact, brand, channels=channels)
+
+
+@router.post(
+    "/contacts/{contact_id}/merge",
+    response=ContactOut,
+    summary="Merge another contact (the same person) into this one",
+)
+def merge_contact(request: HttpRequest, contact_id: ObjectId, payload: ContactMergeIn) -> Contact:
+    ctx = require(request, Scope.CONTACTS_WRITE)
+    into = get_object_or_404(_contacts(ctx.organization), pk=contact_id)
+    other = get_object_or_404(_contacts(ctx.organization), pk=payload.other)
+    try:
+        actions.merge_contacts(ctx.actor(request), into, other, payload.reason)
+    except actions.MergeRefused as exc:
+        raise ApiError(422, str(exc), "merge_refused") from None
+    return get_object_or_404(_contacts(ctx.organization), pk=into.pk)

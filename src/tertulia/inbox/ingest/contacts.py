@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 
 from tertulia.connectors.base import RemoteAuthor
 from tertulia.core.models import Channel, Contact, ContactHandle
+from tertulia.inbox.ingest.bulk import insert_rows, update_fields
 
 MAX_HANDLE = 255
 
@@ -30,7 +31,9 @@ def resolve_authors(channel: Channel, authors: Iterable[RemoteAuthor]) -> dict[s
     if not wanted:
         return {}
     found = _existing(channel, wanted.values())
-    missing = [a for k, a in wanted.items() if k not in found]
+    # In a fixed order: two workers creating some of the same people then queue on the first one
+    # instead of deadlocking on each other's (bench/inbox_ingest.py --workers 2 on PostgreSQL).
+    missing = [a for k, a in sorted(wanted.items()) if k not in found]
     if missing:
         try:
             with transaction.atomic():  # a savepoint: another worker may create the same people now
@@ -39,17 +42,28 @@ def resolve_authors(channel: Channel, authors: Iterable[RemoteAuthor]) -> dict[s
             found.update(_existing(channel, missing))
             for author in missing:
                 if _key(author) not in found:
-                    found.update(_create(channel, [author]))
+                    found.update(_create_one(channel, author))
     _refresh_reach(found, wanted)
     return found
+
+
+def _create_one(channel: Channel, author: RemoteAuthor) -> dict[str, ContactHandle]:
+    """One author after a race: another worker may be creating this very person too, right now
+    (bench/inbox_ingest.py --workers 2 on PostgreSQL hit it); then theirs is the one."""
+    try:
+        with transaction.atomic():
+            return _create(channel, [author])
+    except IntegrityError:
+        return _existing(channel, [author])
 
 
 def _existing(channel: Channel, authors: Iterable[RemoteAuthor]) -> dict[str, ContactHandle]:
     authors = list(authors)
     remote_ids = {a.remote_id for a in authors if a.remote_id}
-    handles = {a.handle[:MAX_HANDLE] for a in authors if a.handle}
     rows = ContactHandle.objects.filter(organization_id=channel.organization_id, network=channel.network)
     by_remote = {h.remote_id: h for h in rows.filter(remote_id__in=remote_ids)} if remote_ids else {}
+    # Only those the stable id did not find are looked up by handle (most are found by id).
+    handles = {a.handle[:MAX_HANDLE] for a in authors if a.handle and a.remote_id not in by_remote}
     by_handle = {h.handle: h for h in rows.filter(handle__in=handles)} if handles else {}
     found: dict[str, ContactHandle] = {}
     for author in authors:
@@ -61,24 +75,28 @@ def _existing(channel: Channel, authors: Iterable[RemoteAuthor]) -> dict[str, Co
 
 
 def _create(channel: Channel, authors: list[RemoteAuthor]) -> dict[str, ContactHandle]:
-    contacts = Contact.objects.bulk_create(
-        Contact(
-            organization_id=channel.organization_id,
-            display_name=(a.display_name or a.handle or a.remote_id)[:255],
-        )
-        for a in authors
+    contacts = insert_rows(
+        [
+            Contact(
+                organization_id=channel.organization_id,
+                display_name=(a.display_name or a.handle or a.remote_id)[:255],
+            )
+            for a in authors
+        ]
     )
-    handles = ContactHandle.objects.bulk_create(
-        ContactHandle(
-            organization_id=channel.organization_id,
-            contact=contact,
-            network=channel.network,
-            handle=(a.handle or a.remote_id)[:MAX_HANDLE],
-            remote_id=a.remote_id[:MAX_HANDLE],
-            followers_count=max(a.followers_count, 0),
-            profile_url=a.profile_url[:200] if a.profile_url.startswith(("https://", "http://")) else "",
-        )
-        for a, contact in zip(authors, contacts, strict=True)
+    handles = insert_rows(
+        [
+            ContactHandle(
+                organization_id=channel.organization_id,
+                contact=contact,
+                network=channel.network,
+                handle=(a.handle or a.remote_id)[:MAX_HANDLE],
+                remote_id=a.remote_id[:MAX_HANDLE],
+                followers_count=max(a.followers_count, 0),
+                profile_url=a.profile_url[:200] if a.profile_url.startswith(("https://", "http://")) else "",
+            )
+            for a, contact in zip(authors, contacts, strict=True)
+        ]
     )
     return {_key(a): h for a, h in zip(authors, handles, strict=True)}
 
@@ -105,6 +123,6 @@ def _refresh_reach(found: dict[str, ContactHandle], wanted: dict[str, RemoteAuth
     if changed:
         try:
             with transaction.atomic():
-                ContactHandle.objects.bulk_update(changed, ["followers_count", "remote_id", "handle"])
+                update_fields(changed, ["followers_count", "remote_id", "handle"])
         except IntegrityError:  # a rename onto a handle another row still holds: keep reach only
-            ContactHandle.objects.bulk_update(changed, ["followers_count"])
+            update_fields(changed, ["followers_count"])

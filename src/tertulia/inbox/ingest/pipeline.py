@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 
 from tertulia.connectors.base import InboundItem
 from tertulia.core.models import Channel, ContactHandle
+from tertulia.inbox.ingest.bulk import insert_rows
 from tertulia.inbox.ingest.contacts import resolve_authors
 from tertulia.inbox.ingest.threading import apply_to_conversations, conversation_key, conversations_for
 from tertulia.inbox.models import Delivery, Direction, Message
@@ -108,7 +109,7 @@ def ingest(channel: Channel, items: Sequence[InboundItem]) -> Ingested:
             messages.append(message)
         try:
             with transaction.atomic():
-                result.created = Message.objects.bulk_create(messages)
+                result.created = insert_rows(messages)
         except IntegrityError:
             # Another worker stored some of them a moment ago (a webhook and a poll racing): skip those.
             result.created = _one_by_one(messages)

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from tertulia.connectors.base import InboundItem, InboundKind
 from tertulia.core.models import Channel, ContactHandle
+from tertulia.inbox.ingest.bulk import insert_rows
 from tertulia.inbox.models import Conversation, Direction, Kind, Message, Status
 
 PREVIEW = 280
@@ -43,7 +44,7 @@ def conversations_for(
         new = [_new(channel, key, first[key], handles) for key in missing]
         try:
             with transaction.atomic():
-                found.update((c.key, c) for c in Conversation.objects.bulk_create(new))
+                found.update((c.key, c) for c in insert_rows(new))
         except IntegrityError:  # created by another worker meanwhile
             found.update((c.key, c) for c in Conversation.objects.filter(channel=channel, key__in=missing))
     return found

@@ -49,7 +49,7 @@ class Note(models.Model):
 
 class SavedReply(models.Model):
     """An answer in the brand's voice, one row per language; rows sharing `shortcut` are versions
-    of the same answer. `body` may use variables such as {contact_name} (see inbox.saved_replies)."""
+    of the same answer. `body` may use variables such as {name} (see inbox.saved_replies)."""
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="saved_replies")
     shortcut = models.SlugField(_("shortcut"), max_length=40)

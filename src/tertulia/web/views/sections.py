@@ -19,6 +19,7 @@ from tertulia.core.actions.context import Actor
 from tertulia.core.actions.rehearsals import NoSandboxChannel, rehearsals_for, stage_rehearsal
 from tertulia.core.models import AuditEntry
 from tertulia.core.permissions import Perm
+from tertulia.inbox import sla_report
 from tertulia.web import selectors
 from tertulia.web.forms import BrandProfileForm
 from tertulia.web.tenant import Tenant, get_tenant, signed_in_user
@@ -49,12 +50,6 @@ def section(name: str, perm: Perm = Perm.VIEW) -> Callable[[View], View]:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     return redirect("web:inbox")
-
-
-@section("inbox")
-def inbox(request: HttpRequest, tenant: Tenant) -> HttpResponse:
-    channels = selectors.brand_channels(tenant)
-    return render(request, "web/inbox.html", {"section": "inbox", "channels": channels})
 
 
 @section("inbox")
@@ -111,10 +106,20 @@ def crisis(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 @section("analytics")
 def analytics(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     objectives = list(tenant.brand.objectives.all()) if tenant.brand else []
+    sla_days = sla_report.period_days(request.GET.get("days"))
+    sla = sla_report.report_for_last(tenant.brand, sla_days) if tenant.brand else None
     return render(
         request,
         "web/analytics.html",
-        {"section": "analytics", "objectives": objectives, "channels": selectors.channel_overview(tenant)},
+        {
+            "section": "analytics",
+            "objectives": objectives,
+            "channels": selectors.channel_overview(tenant),
+            "sla": sla,
+            "sla_days": sla_days,
+            "sla_periods": sla_report.PERIODS,
+            "sla_objectives": sla_report.objective_progress(objectives, sla) if sla else [],
+        },
     )
 
 
