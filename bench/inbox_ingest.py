@@ -358,6 +358,10 @@ Committed = tuple[int, float]  # channel id, the page's newest item (POSIX): wha
 Seen = tuple[int, float, float, int]  # ... and time.monotonic() when a read returned it, reads it took
 
 
+VISIBLE_WITHIN = 5.0  # seconds a committed page may take to show in the list before it counts as missed
+POLL_SECONDS = 0.001
+
+
 def watch(
     channel_ids: list[int], user_id: int, ready: Event, pages: Queue[Committed | None], out: Queue[list[Seen]]
 ) -> None:
@@ -375,13 +379,16 @@ def watch(
     ready.set()
     while (told := pages.get()) is not None:
         channel_id, newest = told
-        for reads in range(1, 1001):
-            query = ConversationQuery(channel_id=channel_id)
+        # Poll until the page shows up, at most VISIBLE_WITHIN seconds (a miss is reported, not awaited).
+        deadline, reads = time.monotonic() + VISIBLE_WITHIN, 0
+        query = ConversationQuery(channel_id=channel_id)
+        while time.monotonic() < deadline:
+            reads += 1
             items = conversation_page(brand, channels, user, query, limit=1).items
             if items and items[0].last_message_at.timestamp() >= newest:
                 seen.append((channel_id, newest, time.monotonic(), reads))
                 break
-            time.sleep(0.001)
+            time.sleep(POLL_SECONDS)
     connection.close()
     out.put(seen)
 

@@ -330,7 +330,7 @@ class Table:
                         copy.write_row(row)
             else:
                 marks = ", ".join(["%s"] * len(self.columns))
-                cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)  # noqa: S608
+                cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)  # noqa: S608  (names from this script; values are parameters)
 
     def next_id(self) -> int:
         from django.db.models import Max

@@ -146,3 +146,15 @@ class NotificationOut(Schema):
     text: str
     created_at: datetime
     read_at: datetime | None
+
+
+class AvailabilityIn(Input):
+    available: bool
+    capacity: int | None = Field(
+        None, ge=0, le=10_000, description="Open conversations at once; 0: no limit."
+    )
+
+
+class AvailabilityOut(Schema):
+    available: bool
+    capacity: int

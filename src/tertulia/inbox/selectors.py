@@ -14,7 +14,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from tertulia.core.models import Brand, Channel, User
-from tertulia.inbox.models import Conversation, Message, Status
+from tertulia.inbox.models import ChannelCursor, Conversation, Message, Status
 from tertulia.inbox.search import matching_conversation_ids
 
 PAGE = 50
@@ -164,3 +164,14 @@ def thread(conversation: Conversation, limit: int = 500) -> list[Message]:
     )
     newest.reverse()
     return newest
+
+
+def unreadable(channels: Sequence[Channel]) -> list[Channel]:
+    """The channels whose last reading failed (the poller retries them): named above the list, so a
+    quiet inbox is never mistaken for a quiet community."""
+    failing = set(
+        ChannelCursor.objects.filter(channel__in=list(channels), failures__gt=0).values_list(
+            "channel_id", flat=True
+        )
+    )
+    return [c for c in channels if c.pk in failing]

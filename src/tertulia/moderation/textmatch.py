@@ -4,17 +4,11 @@ find "spammer", and zero-width characters slipped in to dodge a filter do not hi
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 
+from tertulia.core.text import fold
 
-def fold(text: str) -> str:
-    """Lower case, accents and invisible format characters removed, whitespace runs made one space."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    kept = "".join(
-        ch for ch in decomposed if not unicodedata.combining(ch) and unicodedata.category(ch) != "Cf"
-    )
-    return " ".join(kept.casefold().split())
+__all__ = ["fold", "phrase_pattern"]
 
 
 def phrase_pattern(phrases: Sequence[str]) -> re.Pattern[str] | None:

@@ -42,7 +42,7 @@ class InboxFilterForm(forms.Form):
         self, *args: object, channels: list[tuple[int, str]] | None = None, **kwargs: object
     ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]  # Form's signature is untyped
-        self.fields["channel"].choices = [("", _("All channels")), *(channels or [])]  # type: ignore[attr-defined]
+        self.fields["channel"].choices = [("", _("All channels")), *(channels or [])]  # type: ignore[attr-defined]  # a ChoiceField, typed as Field
 
     def query(self) -> ConversationQuery:
         """The filters as the selector takes them; invalid values fall back to "any"."""
@@ -119,3 +119,13 @@ class BulkForm(forms.Form):
         if not parts or not all(p.isdigit() for p in parts):
             raise forms.ValidationError(_("Choose at least one conversation."))
         return [int(p) for p in parts][:500]
+
+
+class AvailabilityForm(forms.Form):
+    available = forms.BooleanField(label=_("I take new conversations"), required=False)
+    capacity = forms.IntegerField(
+        label=_("at most"),
+        min_value=0,
+        max_value=10_000,
+        help_text=_("open conversations at once (0: no limit)"),
+    )

@@ -13,9 +13,7 @@ from django.core.cache import cache
 
 from tertulia.connectors.base import AccountMetrics, Capability, ConnectorError
 from tertulia.connectors.registry import connector_class, open_connector
-from tertulia.core.models import Channel, User
-from tertulia.core.permissions import operable_channels
-from tertulia.inbox.models import ChannelCursor, Direction, Message
+from tertulia.core.models import Channel
 from tertulia.web.tenant import Tenant
 
 logger = logging.getLogger(__name__)
@@ -46,38 +44,6 @@ def brand_channels(tenant: Tenant) -> list[Channel]:
     if tenant.brand is None:
         return []
     return list(Channel.objects.filter(brand=tenant.brand).order_by("network", "handle"))
-
-
-@dataclass
-class ActivityFeed:
-    items: list[Message]
-    unavailable: list[Channel]  # channels whose last reading failed (the poller retries them)
-    hidden_channels: int
-
-
-def recent_activity(tenant: Tenant, user: User, limit: int = 60) -> ActivityFeed:
-    """The newest messages received on the brand's channels the person may operate, newest first.
-
-    Read from what the inbox has stored (the poller reads the networks), never from the networks
-    on a page view: pages refresh live, and each refresh must not spend the channels' budgets.
-    """
-    channels = brand_channels(tenant)
-    if tenant.organization is None or not channels:
-        return ActivityFeed(items=[], unavailable=[], hidden_channels=0)
-    visible = operable_channels(user, tenant.organization, channels)
-    items = list(
-        Message.objects.filter(channel__in=visible, direction=Direction.INBOUND)
-        .select_related("channel")
-        .order_by("-sent_at", "-id")[:limit]
-    )
-    failing = set(
-        ChannelCursor.objects.filter(channel__in=visible, failures__gt=0).values_list("channel_id", flat=True)
-    )
-    return ActivityFeed(
-        items=items,
-        unavailable=[c for c in visible if c.pk in failing],
-        hidden_channels=len(channels) - len(visible),
-    )
 
 
 @dataclass

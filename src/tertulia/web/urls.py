@@ -19,6 +19,7 @@ urlpatterns = [
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/list/", inbox.inbox_list, name="inbox-list"),
     path("inbox/bulk/", inbox.inbox_bulk, name="inbox-bulk"),
+    path("inbox/availability/", inbox.inbox_availability, name="inbox-availability"),
     path("inbox/notifications/", inbox.notifications, name="notifications"),
     path("inbox/notifications/count/", inbox.notifications_badge, name="notifications-badge"),
     path("inbox/c/<int:conversation_id>/", inbox.conversation, name="conversation"),
@@ -35,7 +36,6 @@ urlpatterns = [
         "inbox/c/<int:conversation_id>/escalate/", inbox.conversation_escalate, name="conversation-escalate"
     ),
     path("inbox/m/<int:message_id>/retry/", inbox.message_retry, name="message-retry"),
-    path("inbox/activity/", sections.inbox_activity, name="inbox-activity"),
     path("inbox/contacts/<int:contact_id>/", contact_views.contact, name="contact"),
     path("inbox/contacts/<int:contact_id>/merge/", contact_views.merge, name="contact-merge"),
     path("publish/", sections.publish, name="publish"),

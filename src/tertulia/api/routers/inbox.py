@@ -16,6 +16,8 @@ from ninja import Field, Query, Router, Schema, Status
 from tertulia.api.auth import ApiContext, require
 from tertulia.api.errors import ApiError
 from tertulia.api.inbox_schemas import (
+    AvailabilityIn,
+    AvailabilityOut,
     BulkIn,
     BulkOut,
     ConversationDetailOut,
@@ -32,13 +34,22 @@ from tertulia.api.inbox_schemas import (
 )
 from tertulia.api.schemas import ObjectId, Text
 from tertulia.api.scopes import Scope
-from tertulia.core.models import Brand, User
+from tertulia.core.models import Brand, Membership, User
 from tertulia.inbox import selectors
 from tertulia.inbox.access import brand_operable_channels, get_conversation, get_conversations, get_message
 from tertulia.inbox.actions import assignment, escalation, notes, replies, status, tags
 from tertulia.inbox.actions.bulk import bulk
 from tertulia.inbox.actions.common import ActionRefused
-from tertulia.inbox.models import Conversation, Intent, Kind, Message, Note, Notification, Sentiment
+from tertulia.inbox.models import (
+    AgentStatus,
+    Conversation,
+    Intent,
+    Kind,
+    Message,
+    Note,
+    Notification,
+    Sentiment,
+)
 from tertulia.inbox.models import Status as ConversationStatus
 
 router = Router(tags=["inbox"])
@@ -243,6 +254,24 @@ def escalate(request: HttpRequest, conversation_id: ObjectId, payload: Escalatio
 def resolve(request: HttpRequest, conversation_id: ObjectId) -> Conversation:
     ctx, conversation = _conversation(request, Scope.INBOX_WRITE, conversation_id)
     return escalation.resolve_escalation(ctx.actor(request), conversation)
+
+
+@router.get("/availability", response=AvailabilityOut, summary="Whether you take new conversations")
+def get_availability(request: HttpRequest) -> AgentStatus:
+    ctx = require(request, Scope.INBOX_READ)
+    return assignment.availability_of(_membership(ctx))
+
+
+@router.put("/availability", response=AvailabilityOut, summary="Take new conversations, or be away")
+def set_availability(request: HttpRequest, payload: AvailabilityIn) -> AgentStatus:
+    ctx = require(request, Scope.INBOX_WRITE)
+    return assignment.set_availability(
+        ctx.actor(request), _membership(ctx), available=payload.available, capacity=payload.capacity
+    )
+
+
+def _membership(ctx: ApiContext) -> Membership:
+    return Membership.objects.get(organization=ctx.organization, user=ctx.user, is_active=True)
 
 
 @router.get("/notifications", response=list[NotificationOut], summary="Your newest notifications")

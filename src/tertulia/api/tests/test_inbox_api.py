@@ -85,3 +85,13 @@ def test_other_organizations_and_ungranted_channels_are_invisible(
     assert api.get(f"/brands/{channel.brand_id}/conversations", agent_token).body["items"] == []
     analyst_token = make_token(tenant.person(Role.ANALYST), tenant.org)
     assert api.post(f"/conversations/{conversation.pk}/notes", analyst_token, {"text": "x"}).status == 403
+
+
+def test_availability_through_the_api(api: Api, owner_token: str) -> None:
+    assert api.get("/availability", owner_token).body == {"available": True, "capacity": 25}
+    assert api.put("/availability", owner_token, {"available": False, "capacity": 3}).body == {
+        "available": False,
+        "capacity": 3,
+    }
+    assert api.put("/availability", owner_token, {"available": True, "capacity": -1}).status == 422
+    assert api.get("/availability", owner_token).body == {"available": False, "capacity": 3}

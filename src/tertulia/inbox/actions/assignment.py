@@ -147,17 +147,30 @@ def auto_assign(conversations: Sequence[Conversation]) -> int:
     return assigned
 
 
+MAX_CAPACITY = 10_000
+
+
+def availability_of(membership: Membership) -> AgentStatus:
+    """The member's status; the defaults (available, capacity 25) if they never set one."""
+    return AgentStatus.objects.filter(membership=membership).first() or AgentStatus(membership=membership)
+
+
+@transaction.atomic
 def set_availability(
     actor: Actor, membership: Membership, *, available: bool, capacity: int | None = None
 ) -> AgentStatus:
-    status, _created = AgentStatus.objects.get_or_create(membership=membership)
-    changes: dict[str, list[object]] = {"available": [status.available, available]}
-    status.available = available
-    if capacity is not None:
-        if capacity < 0 or capacity > 10_000:
-            raise ActionRefused(_("Capacity must be between 0 (no limit) and 10000."))
+    """Whether the member takes new conversations, and how many open ones at once (0: no limit)."""
+    if capacity is not None and not 0 <= capacity <= MAX_CAPACITY:
+        raise ActionRefused(_("Capacity must be between 0 (no limit) and 10000."))
+    status, _created = AgentStatus.objects.select_for_update().get_or_create(membership=membership)
+    changes: dict[str, list[object]] = {}
+    if status.available != available:
+        changes["available"] = [status.available, available]
+        status.available = available
+    if capacity is not None and status.capacity != capacity:
         changes["capacity"] = [status.capacity, capacity]
         status.capacity = capacity
-    status.save()
-    record(actor, membership.organization, "inbox.availability", membership, changes)
+    if changes:
+        status.save(update_fields=["available", "capacity"])
+        record(actor, membership.organization, "inbox.availability", membership, changes)
     return status

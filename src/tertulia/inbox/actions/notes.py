@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -11,6 +10,7 @@ from django.utils.translation import gettext as _
 from tertulia.core.actions.context import Actor
 from tertulia.core.models import Membership, User
 from tertulia.core.permissions import may_operate_channel
+from tertulia.core.text import fold
 from tertulia.inbox.actions.common import ActionRefused, audit, changed
 from tertulia.inbox.models import Conversation, Note, NotificationKind
 from tertulia.inbox.notifications import notify
@@ -19,23 +19,18 @@ MAX_NOTE = 5000
 MENTION = re.compile(r"(?<![\w@.])@([\w.+-]+)", re.UNICODE)
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 def mention_keys(user: User) -> set[str]:
     """How a teammate can be @mentioned: the e-mail's local part, or their first name (accents optional)."""
-    keys = {_fold(user.email.split("@", 1)[0])}
+    keys = {fold(user.email.split("@", 1)[0])}
     if user.display_name.strip():
-        keys.add(_fold(user.display_name.split()[0]))
+        keys.add(fold(user.display_name.split()[0]))
     return keys
 
 
 def mentioned(text: str, organization_id: int) -> list[User]:
     """The organization's active members @mentioned in `text`; a name shared by two people is ambiguous
     and mentions nobody (better silent than notifying the wrong person)."""
-    words = {_fold(m.rstrip(".")) for m in MENTION.findall(text)}
+    words = {fold(m.rstrip(".")) for m in MENTION.findall(text)}
     if not words:
         return []
     members = [

@@ -52,7 +52,7 @@ def insert_rows(objects: Sequence[M]) -> list[M]:
         if obj.pk is not None:
             raise ValueError("insert_rows is for new rows; this one has an id")
         # Django's own check that related objects are saved (private, so not in the type stubs).
-        obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]  # private Django API, what bulk_create calls
         rows.append([_prepared(f.pre_save(obj, True), f, connection) for f in fields])
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
@@ -82,7 +82,7 @@ def _unnest(connection: BaseDatabaseWrapper, fields: Sequence[models.Field[Any, 
     if connection.vendor != "postgresql":
         return None
     for field in fields:
-        target = field.target_field if field.is_relation else field  # type: ignore[attr-defined]
+        target = field.target_field if field.is_relation else field  # type: ignore[attr-defined]  # only relations have it
         if hasattr(field, "get_placeholder") or target.get_internal_type() not in connection.data_types:
             return None
     # The types without their length (varchar, not varchar(255)), as Django does: nothing truncated.
@@ -109,7 +109,7 @@ def update_fields(objects: Sequence[models.Model], fields: Sequence[str]) -> Non
     sql = f"UPDATE {table} SET {assignments} WHERE {pk} = %s"  # noqa: S608  (names from the model; values are parameters)
     rows = []
     for obj in sorted(objects, key=lambda obj: obj.pk):
-        obj._prepare_related_fields_for_save(operation_name="bulk_update", fields=targets)  # type: ignore[attr-defined]
+        obj._prepare_related_fields_for_save(operation_name="bulk_update", fields=targets)  # type: ignore[attr-defined]  # private Django API, what bulk_update calls
         rows.append([*(_prepared(getattr(obj, f.attname), f, connection) for f in targets), obj.pk])
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)

@@ -68,7 +68,7 @@ def test_a_temporary_failure_is_retried_by_the_sweep_without_posting_twice(
     real_publish = SandboxConnector.publish
 
     def publish_then_lose_the_answer(self: SandboxConnector, post: object) -> object:
-        real_publish(self, post)  # type: ignore[arg-type]
+        real_publish(self, post)  # type: ignore[arg-type]  # the OutgoingPost the connector was given
         raise TemporaryFailure("connection reset after sending")
 
     monkeypatch.setattr(SandboxConnector, "publish", publish_then_lose_the_answer)

@@ -1,4 +1,5 @@
-"""The inbox's live list reads what the pipeline stored: only operable channels, text escaped."""
+"""The inbox's live list reads what the pipeline stored: only operable channels, text escaped,
+and channels whose reading failed are named."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from tertulia.core.actions.context import Actor
 from tertulia.core.models import Channel, ChannelOperator, Role
 from tertulia.core.tests.factories import make_brand, make_member, make_org, make_user
 from tertulia.inbox.ingest.pipeline import ingest
-from tertulia.inbox.models import ChannelCursor
+from tertulia.inbox.models import ChannelCursor, Message
 from tertulia.web.tests.helpers import signed_in
 
 pytestmark = pytest.mark.django_db
@@ -37,14 +38,16 @@ def test_the_list_shows_stored_messages_of_operable_channels_only() -> None:
     ChannelOperator.objects.create(channel=granted, user=agent)
     ChannelCursor.objects.create(channel=granted, next_poll_at=datetime.now(UTC), failures=2)
 
-    page = signed_in(agent).get(reverse("web:inbox-activity")).content.decode()
+    page = signed_in(agent).get(reverse("web:inbox-list")).content.decode()
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; ¿abrís hoy?" in page
     assert "<script>alert" not in page
     assert "mensaje del otro canal" not in page
     assert "1 channel is not shown" in page
     assert f"Could not read {granted.handle} right now" in page
-    assert "1,200 followers" in page
+    conversation = Message.objects.get(channel=granted).conversation
+    opened = signed_in(agent).get(reverse("web:conversation", args=[conversation.pk])).content.decode()
+    assert "1,200 followers" in opened  # the author's reach, beside their message
 
-    everything = signed_in(owner).get(reverse("web:inbox-activity")).content.decode()
+    everything = signed_in(owner).get(reverse("web:inbox-list"), {"status": "all"}).content.decode()
     assert everything.index("mensaje del otro canal") < everything.index("abrís hoy")  # newest first
     assert "not shown" not in everything

@@ -16,7 +16,16 @@ from tertulia.core.actions.context import Actor
 from tertulia.core.models import AuditEntry, Channel, ChannelOperator, Organization, Role, User
 from tertulia.core.tests.factories import make_brand, make_member, make_org, make_user
 from tertulia.inbox.ingest.pipeline import ingest
-from tertulia.inbox.models import Conversation, Delivery, Direction, Message, Notification, SavedReply, Status
+from tertulia.inbox.models import (
+    AgentStatus,
+    Conversation,
+    Delivery,
+    Direction,
+    Message,
+    Notification,
+    SavedReply,
+    Status,
+)
 from tertulia.web.tests.helpers import signed_in
 
 pytestmark = pytest.mark.django_db
@@ -213,3 +222,17 @@ def test_the_composer_offers_saved_replies_filled_in_and_the_contact_card(world)
         reverse("web:conversation", args=[conversation.pk]), {"reply": "stock"}
     ).content.decode()
     assert ">¡Hola, clienta_jamon! Soy Lucía. &lt;b&gt;Sí&lt;/b&gt;</textarea>" in prefilled
+
+
+def test_a_person_marks_themselves_away_and_sets_their_capacity(world) -> None:
+    organization, _channel, _owner, agent = world
+    client = signed_in(agent)
+    assert 'name="capacity"' in client.get(reverse("web:inbox")).content.decode()
+    client.post(reverse("web:inbox-availability"), {"capacity": "5"})  # unticked: away
+    status = AgentStatus.objects.get(membership__user=agent, membership__organization=organization)
+    assert (status.available, status.capacity) == (False, 5)
+    client.post(reverse("web:inbox-availability"), {"available": "on", "capacity": "-3"})
+    status.refresh_from_db()
+    assert (status.available, status.capacity) == (False, 5)  # refused whole: nothing half-saved
+    analyst = make_member(organization, Role.ANALYST)
+    assert signed_in(analyst).post(reverse("web:inbox-availability"), {"capacity": "1"}).status_code == 403

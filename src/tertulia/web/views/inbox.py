@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tertulia.core.actions.context import Actor
-from tertulia.core.models import Membership, User
-from tertulia.core.permissions import Perm
+from tertulia.core.models import Channel, Membership, User
+from tertulia.core.permissions import Perm, operable_channels
 from tertulia.inbox import presence, saved_replies, selectors
 from tertulia.inbox.access import brand_operable_channels, get_conversation, get_conversations, get_message
 from tertulia.inbox.actions import assignment, escalation, notes, replies, status, tags
@@ -26,6 +26,7 @@ from tertulia.inbox.models import Conversation, Direction, Kind, Message, Notifi
 from tertulia.inbox.profiles import ContactProfile, contact_profile
 from tertulia.web.forms_conversations import (
     SNOOZE_CHOICES,
+    AvailabilityForm,
     BulkForm,
     InboxFilterForm,
     NoteForm,
@@ -45,17 +46,19 @@ def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _filters(request: HttpRequest, tenant: Tenant, user: User) -> tuple[InboxFilterForm, list[Any]]:
-    channels = brand_operable_channels(user, tenant.brand) if tenant.brand else []
-    form = InboxFilterForm(
+def _filters(request: HttpRequest, channels: list[Channel]) -> InboxFilterForm:
+    return InboxFilterForm(
         request.GET or None, channels=[(c.pk, f"@{c.handle} · {c.network}") for c in channels]
     )
-    return form, channels
 
 
 def _page(request: HttpRequest, tenant: Tenant) -> dict[str, Any]:
     user = signed_in_user(request)
-    form, channels = _filters(request, tenant, user)
+    brand_channels = (
+        list(Channel.objects.filter(brand=tenant.brand).order_by("network", "handle")) if tenant.brand else []
+    )
+    channels = operable_channels(user, tenant.organization, brand_channels) if tenant.organization else []
+    form = _filters(request, channels)
     page = (
         selectors.conversation_page(
             tenant.brand, channels, user, form.query(), cursor=request.GET.get("after") or None
@@ -71,8 +74,11 @@ def _page(request: HttpRequest, tenant: Tenant) -> dict[str, Any]:
         "more_filters_used": any(request.GET.get(name) for name in MORE_FILTERS),
         "page": page,
         "channels": channels,
+        "unreadable": selectors.unreadable(channels),
+        "hidden_channels": len(brand_channels) - len(channels),
         "filter_query": query.urlencode(),
         "assignable": _assignable(tenant),
+        "availability": assignment.availability_of(tenant.membership) if tenant.membership else None,
         "next_url": f"{reverse('web:inbox-list')}?{_with(query, 'after', page.next_cursor)}"
         if page.next_cursor
         else "",
@@ -398,6 +404,30 @@ def inbox_bulk(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     return redirect(
         f"{reverse('web:inbox')}?{back}" if back and not back.startswith(("/", "http")) else "web:inbox"
     )
+
+
+@section("inbox", Perm.OPERATE_CHANNELS)
+@require_POST
+def inbox_availability(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    """Whether automatic assignment gives me new conversations, and how many I carry at once."""
+    assert tenant.membership is not None
+    form = AvailabilityForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Capacity must be between 0 (no limit) and 10000."))
+    else:
+        assignment.set_availability(
+            Actor.from_request(request),
+            tenant.membership,
+            available=form.cleaned_data["available"],
+            capacity=form.cleaned_data["capacity"],
+        )
+        messages.success(
+            request,
+            _("You take new conversations.")
+            if form.cleaned_data["available"]
+            else _("You are away: no new conversations."),
+        )
+    return redirect("web:inbox")
 
 
 @section("inbox")

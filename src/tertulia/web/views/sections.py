@@ -22,7 +22,7 @@ from tertulia.core.permissions import Perm
 from tertulia.inbox import sla_report
 from tertulia.web import selectors
 from tertulia.web.forms import BrandProfileForm
-from tertulia.web.tenant import Tenant, get_tenant, signed_in_user
+from tertulia.web.tenant import Tenant, get_tenant
 
 View = Callable[..., HttpResponse]
 
@@ -50,12 +50,6 @@ def section(name: str, perm: Perm = Perm.VIEW) -> Callable[[View], View]:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     return redirect("web:inbox")
-
-
-@section("inbox")
-def inbox_activity(request: HttpRequest, tenant: Tenant) -> HttpResponse:
-    activity = selectors.recent_activity(tenant, signed_in_user(request))
-    return render(request, "web/partials/activity.html", {"activity": activity})
 
 
 @section("publish")

@@ -56,7 +56,7 @@ def test_connect_bluesky_from_settings_see_its_mentions_and_answer_one(
     poller.ensure_cursors()
     assert [poller.poll(cursor_id) for cursor_id in poller.claim_due()] == [1]
 
-    activity = client.get(reverse("web:inbox-activity")).content.decode()
+    activity = client.get(reverse("web:inbox-list")).content.decode()
     assert "hacéis envíos a Canarias" in activity
     assert customer.handle in activity
 
