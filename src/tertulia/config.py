@@ -73,13 +73,21 @@ def parse_bool(name: str, raw: str | None, default: bool = False) -> bool:
     raise ConfigError(f"{name}={raw!r} is not a boolean: use true or false")
 
 
-def parse_seconds(name: str, raw: str | None, default: int, minimum: int = 1) -> int:
+def _parse_whole(name: str, raw: str | None, default: int, minimum: int, what: str) -> int:
     if raw is None or raw.strip() == "":
         return default
     value = raw.strip()
     if not value.isdigit() or int(value) < minimum:
-        raise ConfigError(f"{name}={raw!r} is not a whole number of seconds (at least {minimum})")
+        raise ConfigError(f"{name}={raw!r} is not a whole number{what} (at least {minimum})")
     return int(value)
+
+
+def parse_seconds(name: str, raw: str | None, default: int, minimum: int = 1) -> int:
+    return _parse_whole(name, raw, default, minimum, " of seconds")
+
+
+def parse_count(name: str, raw: str | None, default: int, minimum: int = 0) -> int:
+    return _parse_whole(name, raw, default, minimum, "")
 
 
 def prepare_data_dir(path: Path) -> Path:

@@ -13,7 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from tertulia.config import load_config, parse_bool, parse_seconds
+from tertulia.config import load_config, parse_bool, parse_count, parse_seconds
 
 CONFIG = load_config()
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "tertulia.connectors.sandbox",
     "tertulia.inbox",
     "tertulia.moderation",
+    "tertulia.publishing",
     "tertulia.api",
     "tertulia.web",
 ]
@@ -192,6 +193,20 @@ if os.environ.get("TERTULIA_BLUESKY_HANDLE_RESOLVER"):
 TERTULIA_INBOX_POLL_SECONDS = parse_seconds(
     "TERTULIA_INBOX_POLL_SECONDS", os.environ.get("TERTULIA_INBOX_POLL_SECONDS"), default=60, minimum=5
 )
+
+# Publishing: dispatcher threads per worker process, and how long a claim on a delivery lasts
+# (longer than any network call; a killed worker's deliveries are taken over after it).
+TERTULIA_PUBLISH_THREADS = parse_count(
+    "TERTULIA_PUBLISH_THREADS", os.environ.get("TERTULIA_PUBLISH_THREADS"), default=2, minimum=0
+)
+TERTULIA_PUBLISH_LEASE_SECONDS = parse_seconds(
+    "TERTULIA_PUBLISH_LEASE_SECONDS", os.environ.get("TERTULIA_PUBLISH_LEASE_SECONDS"), default=90, minimum=2
+)
+
+# Uploaded images and their renditions. On several machines, point this at shared storage
+# (docs/operations.md): every worker reads the files it publishes.
+MEDIA_ROOT = str(CONFIG.data_dir / "uploads")
+MEDIA_URL = "/media-files/"  # never served as is: images are served through a view that checks access
 
 TERTULIA_LIVE_BROKER = "redis" if CONFIG.redis_url else "database"
 TERTULIA_REDIS_URL = CONFIG.redis_url

@@ -144,6 +144,7 @@ class NotificationOut(Schema):
     kind: str
     conversation_id: int | None
     text: str
+    url: str = Field("", description="Where to look, a path inside Tertulia, when not a conversation.")
     created_at: datetime
     read_at: datetime | None
 

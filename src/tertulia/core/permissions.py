@@ -31,6 +31,14 @@ class Perm(StrEnum):
     MODERATE = "moderate"
     # Approve someone else's delete or block of a complaint or an important author (never one's own).
     APPROVE_MODERATION = "approve_moderation"
+    # Write posts and send them for review (contributors from other departments stop here).
+    PROPOSE_POSTS = "propose_posts"
+    # Schedule and publish approved posts on channels the person operates.
+    PUBLISH_POSTS = "publish_posts"
+    # Decide on posts in review when a workflow step names the person's role or the person.
+    APPROVE_POSTS = "approve_posts"
+    # Edit approval workflows and queue slots; pause and resume publishing.
+    MANAGE_PUBLISHING = "manage_publishing"
 
 
 _ALL = frozenset(Perm)
@@ -49,14 +57,28 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.RUN_SIMULATIONS,
             Perm.MODERATE,
             Perm.APPROVE_MODERATION,
+            Perm.PROPOSE_POSTS,
+            Perm.PUBLISH_POSTS,
+            Perm.APPROVE_POSTS,
+            Perm.MANAGE_PUBLISHING,
         }
     ),
     Role.COMMUNITY_MANAGER: frozenset(
-        {Perm.VIEW, Perm.OPERATE_CHANNELS, Perm.VIEW_CONTACTS, Perm.EDIT_CONTACTS, Perm.MODERATE}
+        {
+            Perm.VIEW,
+            Perm.OPERATE_CHANNELS,
+            Perm.VIEW_CONTACTS,
+            Perm.EDIT_CONTACTS,
+            Perm.MODERATE,
+            Perm.PROPOSE_POSTS,
+            Perm.PUBLISH_POSTS,
+            Perm.APPROVE_POSTS,
+        }
     ),
     Role.ANALYST: frozenset({Perm.VIEW, Perm.VIEW_CONTACTS}),
-    Role.APPROVER: frozenset({Perm.VIEW, Perm.VIEW_CONTACTS}),
-    Role.CONTRIBUTOR: frozenset({Perm.VIEW}),
+    Role.APPROVER: frozenset({Perm.VIEW, Perm.VIEW_CONTACTS, Perm.APPROVE_POSTS}),
+    # Seed 003's spokes: people across the company propose content; the hub publishes it.
+    Role.CONTRIBUTOR: frozenset({Perm.VIEW, Perm.PROPOSE_POSTS}),
 }
 
 

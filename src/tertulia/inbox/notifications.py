@@ -17,7 +17,23 @@ def notify(
     *,
     skip: User | None = None,
 ) -> list[Notification]:
-    """Notify each distinct person once (never `skip`, the one who caused it)."""
+    """Notify each distinct person once about a conversation (never `skip`, the one who caused it)."""
+    return notify_people(
+        conversation.organization_id, users, kind, text, conversation=conversation, skip=skip
+    )
+
+
+def notify_people(
+    organization_id: int,
+    users: Iterable[User | None],
+    kind: str,
+    text: str = "",
+    *,
+    conversation: Conversation | None = None,
+    url: str = "",
+    skip: User | None = None,
+) -> list[Notification]:
+    """Notify each distinct person once (never `skip`); `url` says where to look."""
     seen: set[int] = set()
     rows = []
     for user in users:
@@ -26,14 +42,15 @@ def notify(
         seen.add(user.pk)
         rows.append(
             Notification(
-                organization_id=conversation.organization_id,
+                organization_id=organization_id,
                 user=user,
                 kind=kind,
                 conversation=conversation,
                 text=text[:500],
+                url=url[:300] if url.startswith("/") else "",
             )
         )
     if rows:
         Notification.objects.bulk_create(rows)
-        notify_organization(conversation.organization_id, "notifications")
+        notify_organization(organization_id, "notifications")
     return rows

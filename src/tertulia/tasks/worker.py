@@ -6,8 +6,10 @@ import signal
 import threading
 import time
 
+from django.conf import settings
 from django.utils.module_loading import autodiscover_modules
 
+from tertulia.publishing.delivery.dispatcher import Dispatcher
 from tertulia.tasks.ticker import Ticker
 
 logger = logging.getLogger(__name__)
@@ -26,6 +28,14 @@ def watch_parent(parent_pid: int) -> None:
     threading.Thread(target=loop, name="tertulia-parent-watch", daemon=True).start()
 
 
+def start_dispatchers() -> list[Dispatcher]:
+    """The publishing dispatcher threads (tertulia.publishing.delivery.dispatcher)."""
+    dispatchers = [Dispatcher(number) for number in range(settings.TERTULIA_PUBLISH_THREADS)]
+    for dispatcher in dispatchers:
+        dispatcher.start()
+    return dispatchers
+
+
 def run_worker(threads: int = 4, parent_pid: int | None = None) -> None:
     from huey.contrib.djhuey import HUEY
 
@@ -37,6 +47,7 @@ def run_worker(threads: int = 4, parent_pid: int | None = None) -> None:
         watch_parent(parent_pid)
     ticker = Ticker()
     ticker.start()
+    dispatchers = start_dispatchers()
     consumer = HUEY.create_consumer(
         workers=threads, worker_type="thread", periodic=True, check_worker_health=True
     )
@@ -44,3 +55,5 @@ def run_worker(threads: int = 4, parent_pid: int | None = None) -> None:
         consumer.run()
     finally:
         ticker.stop()
+        for dispatcher in dispatchers:
+            dispatcher.stop()

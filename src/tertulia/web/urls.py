@@ -1,7 +1,18 @@
 from django.contrib.auth.decorators import login_required
 from django.urls import path
 
-from tertulia.web.views import account, channels, errors, inbox, password, sections, switch, team, tokens
+from tertulia.web.views import (
+    account,
+    channels,
+    errors,
+    inbox,
+    password,
+    posts,
+    sections,
+    switch,
+    team,
+    tokens,
+)
 from tertulia.web.views import contacts as contact_views
 from tertulia.web.views import inbox_settings as inbox_setup
 from tertulia.web.views import moderation as moderation_views
@@ -39,6 +50,9 @@ urlpatterns = [
     path("inbox/contacts/<int:contact_id>/", contact_views.contact, name="contact"),
     path("inbox/contacts/<int:contact_id>/merge/", contact_views.merge, name="contact-merge"),
     path("publish/", sections.publish, name="publish"),
+    path("publish/posts/<int:post_id>/", posts.post_detail, name="post-detail"),
+    path("publish/posts/<int:post_id>/cancel/", posts.post_cancel, name="post-cancel"),
+    path("publish/deliveries/<int:target_id>/", posts.target_action, name="post-target"),
     path("listen/", sections.listen, name="listen"),
     path("crisis/", sections.crisis, name="crisis"),
     path("analytics/", sections.analytics, name="analytics"),

@@ -8,6 +8,7 @@ in the demo, in tests and in benchmarks exactly where it would in production.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar
@@ -217,13 +218,20 @@ class SandboxConnector(Connector):
             media=media,
             idempotency_key=post.idempotency_key,
         )
+        if me.response_delay_ms:
+            time.sleep(me.response_delay_ms / 1000)
         return published(created)
 
     def find_own_post(
         self, idempotency_key: str, post: OutgoingPost | None = None, since: datetime | None = None
     ) -> PublishedPost | None:
         me = self._spend(RateBucket.READ)
-        found = network.find_post_by_key(me, idempotency_key)
+        if me.keeps_idempotency_keys:
+            found = network.find_post_by_key(me, idempotency_key)
+        elif post is not None and since is not None:
+            found = network.find_post_by_content(me, post.text, since, post.reply_to)
+        else:
+            found = None
         return published(found) if found is not None else None
 
     def send_direct_message(

@@ -173,6 +173,8 @@ def post(
         if target is not None and target.deleted_at is not None:
             raise RemoteNotFound(_("Sandbox post %(id)s was deleted.") % {"id": target.pk})
     idempotency_key = idempotency_key or None  # "" means no key, as None does
+    if not author.keeps_idempotency_keys:
+        idempotency_key = None
     if idempotency_key is not None:
         check_text(idempotency_key, 255)
         existing = find_post_by_key(author, idempotency_key)
@@ -256,6 +258,17 @@ def find_post_by_key(author: SandboxAccount, idempotency_key: str) -> SandboxPos
     if not idempotency_key:
         return None
     return SandboxPost.objects.filter(author=author, idempotency_key=idempotency_key).first()
+
+
+def find_post_by_content(
+    author: SandboxAccount, text: str, since: datetime, in_reply_to: str | None = None
+) -> SandboxPost | None:
+    """The author's newest post with exactly this text since `since` (how one searches a network
+    that keeps no idempotency key: by what was posted, in the author's own timeline)."""
+    found = SandboxPost.objects.filter(author=author, text=text, created_at__gte=since)
+    if in_reply_to:
+        found = found.filter(in_reply_to_id=parse_id(in_reply_to) or 0)
+    return found.order_by("-id").first()
 
 
 def recent_posts(author: SandboxAccount, limit: int = 10) -> QuerySet[SandboxPost]:

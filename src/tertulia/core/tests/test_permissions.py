@@ -15,7 +15,9 @@ def test_every_role_has_a_permission_set_and_only_owners_and_admins_manage_membe
     assert set(ROLE_PERMISSIONS) == set(Role.values)
     managers = {role for role, perms in ROLE_PERMISSIONS.items() if Perm.MANAGE_MEMBERS in perms}
     assert managers == {Role.OWNER, Role.ADMIN}
-    assert ROLE_PERMISSIONS[Role.CONTRIBUTOR] == frozenset({Perm.VIEW})
+    assert ROLE_PERMISSIONS[Role.CONTRIBUTOR] == frozenset({Perm.VIEW, Perm.PROPOSE_POSTS})
+    # Contributors propose; they never publish (seed 003).
+    assert Perm.PUBLISH_POSTS not in ROLE_PERMISSIONS[Role.CONTRIBUTOR]
 
 
 def test_permissions_stop_at_the_organization_boundary():

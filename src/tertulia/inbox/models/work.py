@@ -126,6 +126,10 @@ class NotificationKind(models.TextChoices):
     SLA_BREACH = "sla_breach", _("Answer overdue")
     ESCALATION = "escalation", _("Escalated")
     APPROVAL = "approval", _("Approval requested")
+    POST_REVIEW = "post_review", _("Post to review")
+    POST_CHANGES = "post_changes", _("Changes requested on your post")
+    POST_APPROVED = "post_approved", _("Your post was approved")
+    PUBLISH_FAILED = "publish_failed", _("Post not published")
 
 
 class Notification(models.Model):
@@ -138,6 +142,8 @@ class Notification(models.Model):
         "inbox.Conversation", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     text = models.CharField(max_length=500, blank=True)
+    # Where to look (a post, a page) when it is not a conversation; a path inside Tertulia.
+    url = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
 

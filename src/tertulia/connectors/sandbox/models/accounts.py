@@ -21,6 +21,12 @@ class SandboxAccount(models.Model):
     write_window_seconds = models.PositiveIntegerField(_("write window (seconds)"), default=300)
     read_limit = models.PositiveIntegerField(_("reads per window"), default=900)
     read_window_seconds = models.PositiveIntegerField(_("read window (seconds)"), default=900)
+    # Off: the account behaves like a network with no idempotency keys (X, Facebook), so a client
+    # can only avoid a double post by finding its own post by content (exercises reconciliation).
+    keeps_idempotency_keys = models.BooleanField(_("honours idempotency keys"), default=True)
+    # A slow network: the post is stored at once, its answer comes back this much later (the window
+    # in which a client that dies has published without knowing it).
+    response_delay_ms = models.PositiveIntegerField(_("response delay (ms)"), default=0)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:

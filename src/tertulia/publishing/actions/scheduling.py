@@ -1,0 +1,117 @@
+"""Putting an approved post on the calendar and into the delivery ledger.
+
+What is sent is decided here, once: each variant's text with its UTM tags, checked against its
+network's rules, and each image's rendition for the variant's placement. The ledger keeps that
+payload, so an edit after approval cannot reach a network without a new review.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tertulia.core.actions.audit import record
+from tertulia.core.actions.context import Actor
+from tertulia.core.permissions import Perm, has_perm, may_operate_channel
+from tertulia.publishing.delivery import ledger
+from tertulia.publishing.imaging.intake import ImageRefused
+from tertulia.publishing.models import Post, PostMedia, PostState, Variant
+from tertulia.publishing.renditions import rendition_for
+from tertulia.publishing.rules.check import check_text
+from tertulia.publishing.rules.networks import NoRules, rules_for
+from tertulia.publishing.rules.placements import Placement
+from tertulia.publishing.rules.utm import add_utm
+
+# A time this close behind "now" still counts as "now" (the form took a moment to submit).
+PAST_GRACE = timedelta(minutes=1)
+
+
+class SchedulingRefused(Exception):
+    """The post cannot be scheduled as it is; the message says what to fix, and where."""
+
+
+def variant_text(post: Post, variant: Variant) -> str:
+    text = variant.text or post.text
+    if post.utm_campaign:
+        text = add_utm(text, source=variant.channel.network, campaign=post.utm_campaign)
+    return text
+
+
+def payload_for(post: Post, variant: Variant, media: list[PostMedia]) -> dict[str, Any]:
+    network = variant.channel.network
+    text = variant_text(post, variant)
+    try:
+        rules = rules_for(network)
+    except NoRules as error:
+        raise SchedulingRefused(str(error)) from None
+    missing_alt = sum(1 for item in media if not item.asset.alt_text.strip())
+    check = check_text(network, text, image_count=len(media), images_missing_alt=missing_alt)
+    if check.errors:
+        raise SchedulingRefused(f"@{variant.channel.handle}: " + " ".join(check.errors))
+    placement = Placement(variant.placement) if variant.placement else rules.default_placement
+    items = []
+    for item in media:
+        if placement is None:
+            break
+        try:
+            rendition = rendition_for(item.asset, network, placement)
+        except ImageRefused as error:
+            raise SchedulingRefused(f"@{variant.channel.handle}: {error}") from None
+        items.append({"rendition": rendition.pk, "alt": item.asset.alt_text if rules.alt_text else ""})
+    return {"text": text, "media": items}
+
+
+def _enqueue(post: Post, when: datetime) -> None:
+    variants = list(Variant.objects.filter(post=post).select_related("channel"))
+    if not variants:
+        raise SchedulingRefused(_("Choose at least one channel to publish on."))
+    media = list(PostMedia.objects.filter(post=post).select_related("asset"))
+    payloads = {variant.pk: payload_for(post, variant, media) for variant in variants}
+    ledger.enqueue(post, when, payloads)
+    post.scheduled_at = when
+    post.state = PostState.SCHEDULED
+    post.save(update_fields=["scheduled_at", "state", "updated_at"])
+
+
+@transaction.atomic
+def schedule(actor: Actor, post: Post, when: datetime | None = None) -> Post:
+    """Schedule an approved post at `when` (None: now), or move a scheduled one to a new time."""
+    user = actor.user
+    post = Post.objects.select_for_update().get(pk=post.pk)
+    if user is None or not has_perm(user, post.organization, Perm.PUBLISH_POSTS):
+        raise SchedulingRefused(_("You may not publish posts; send it for review instead."))
+    for variant in Variant.objects.filter(post=post).select_related("channel"):
+        if not may_operate_channel(user, variant.channel):
+            raise SchedulingRefused(_("You do not operate @%(handle)s.") % {"handle": variant.channel.handle})
+    if post.state not in (PostState.APPROVED, PostState.SCHEDULED):
+        raise SchedulingRefused(_("Only an approved post can be scheduled."))
+    now = timezone.now()
+    when = when or now
+    if when < now - PAST_GRACE:
+        raise SchedulingRefused(_("That time has passed: choose a time from now on."))
+    before = post.scheduled_at
+    _enqueue(post, max(when, now))
+    record(actor, post.organization, "post.scheduled", post, {"scheduled_at": [before, post.scheduled_at]})
+    return post
+
+
+def approved(actor: Actor, post: Post) -> Post:
+    """A post's review is complete (or it needed none): schedule it if it has a time, else keep it approved.
+
+    A time that passed while the post waited for review is not used: the post stays approved and
+    someone picks a new time (a late post is a decision for a person, not for the scheduler).
+    """
+    now = timezone.now()
+    post = Post.objects.select_for_update().get(pk=post.pk)
+    if post.scheduled_at is None or post.scheduled_at < now - PAST_GRACE:
+        if post.state != PostState.APPROVED:
+            post.state = PostState.APPROVED
+            post.save(update_fields=["state", "updated_at"])
+        return post
+    _enqueue(post, max(post.scheduled_at, now))
+    record(actor, post.organization, "post.scheduled", post, {"scheduled_at": [None, post.scheduled_at]})
+    return post

@@ -1,0 +1,127 @@
+"""From an approved post to the ledger: payloads frozen with UTM tags, renditions and checks."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.files.base import ContentFile
+from django.utils import timezone
+from PIL import Image
+
+from tertulia.core.actions.context import Actor
+from tertulia.core.models import Role
+from tertulia.core.tests.factories import make_member
+from tertulia.publishing.actions.scheduling import SchedulingRefused, approved, schedule
+from tertulia.publishing.delivery.dispatcher import run_once
+from tertulia.publishing.models import (
+    DeliveryTarget,
+    MediaAsset,
+    Post,
+    PostMedia,
+    PostState,
+    Rendition,
+    TargetState,
+    Variant,
+)
+
+
+@pytest.fixture
+def post(brand, author, channels):
+    post = Post.objects.create(
+        organization=brand.organization,
+        brand=brand,
+        created_by=author,
+        text="Nueva tienda https://example.com/tienda?x=1 #Madrid",
+        utm_campaign="apertura",
+        state=PostState.APPROVED,
+    )
+    for channel in channels[:2]:
+        Variant.objects.create(post=post, channel=channel)
+    return post
+
+
+@pytest.fixture
+def image_asset(brand, author, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    buffer = io.BytesIO()
+    Image.new("RGB", (1600, 1200), (200, 30, 30)).save(buffer, "JPEG")
+    asset = MediaAsset(
+        organization=brand.organization,
+        brand=brand,
+        uploaded_by=author,
+        mime_type="image/jpeg",
+        width=1600,
+        height=1200,
+        size_bytes=len(buffer.getvalue()),
+        sha256="a" * 64,
+        alt_text="Fachada de la tienda",
+        focal_x=0.3,
+        focal_y=0.5,
+    )
+    asset.file.save("upload", ContentFile(buffer.getvalue()), save=False)
+    asset.save()
+    return asset
+
+
+def test_scheduling_freezes_each_channels_text_with_utm_tags(post, author):
+    schedule(Actor(user=author, via="web"), post, timezone.now() + timedelta(hours=1))
+    post.refresh_from_db()
+    assert post.state == PostState.SCHEDULED
+    targets = list(DeliveryTarget.objects.filter(post=post))
+    assert len(targets) == 2 and {t.state for t in targets} == {TargetState.SCHEDULED}
+    text = targets[0].payload["text"]
+    assert "utm_source=sandbox" in text and "utm_campaign=apertura" in text and "x=1" in text
+    # Editing the post now does not change what goes out.
+    Post.objects.filter(pk=post.pk).update(text="otra cosa")
+    assert DeliveryTarget.objects.get(pk=targets[0].pk).payload["text"] == text
+
+
+def test_images_go_out_as_renditions_for_the_placement_with_their_alt_text(
+    post, author, image_asset, channels
+):
+    PostMedia.objects.create(post=post, asset=image_asset)
+    Variant.objects.filter(post=post, channel=channels[1]).update(placement="square")
+    schedule(Actor(user=author, via="web"), post)
+    while run_once("w"):
+        pass
+    targets = DeliveryTarget.objects.filter(post=post).order_by("channel__handle")
+    assert {t.state for t in targets} == {TargetState.SENT}
+    landscape, square = (Rendition.objects.get(pk=t.payload["media"][0]["rendition"]) for t in targets)
+    assert (landscape.width, landscape.height) == (1200, 628)
+    assert (square.width, square.height) == (1080, 1080)
+    assert targets[0].payload["media"][0]["alt"] == "Fachada de la tienda"
+
+
+def test_text_over_a_networks_limit_is_refused_when_scheduling_not_when_sending(post, author):
+    Post.objects.filter(pk=post.pk).update(text="x" * 501)
+    post.refresh_from_db()
+    with pytest.raises(SchedulingRefused, match="500"):
+        schedule(Actor(user=author, via="web"), post)
+    assert not DeliveryTarget.objects.filter(post=post).exists()  # nothing half-written
+
+
+def test_a_time_in_the_past_is_refused(post, author):
+    with pytest.raises(SchedulingRefused, match="passed"):
+        schedule(Actor(user=author, via="web"), post, timezone.now() - timedelta(hours=1))
+
+
+def test_a_contributor_cannot_schedule(post, org):
+    contributor = make_member(org, Role.CONTRIBUTOR)
+    with pytest.raises(SchedulingRefused):
+        schedule(Actor(user=contributor, via="web"), post)
+
+
+def test_an_approval_after_the_time_passed_keeps_the_post_approved(post, author):
+    Post.objects.filter(pk=post.pk).update(scheduled_at=timezone.now() - timedelta(hours=2))
+    post.refresh_from_db()
+    assert approved(Actor.system(), post).state == PostState.APPROVED
+    assert not DeliveryTarget.objects.filter(post=post).exists()
+
+
+def test_an_approval_before_the_time_schedules_it(post):
+    Post.objects.filter(pk=post.pk).update(scheduled_at=timezone.now() + timedelta(hours=2))
+    post.refresh_from_db()
+    assert approved(Actor.system(), post).state == PostState.SCHEDULED
+    assert DeliveryTarget.objects.filter(post=post).count() == 2
