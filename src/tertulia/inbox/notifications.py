@@ -47,7 +47,8 @@ def notify_people(
                 kind=kind,
                 conversation=conversation,
                 text=text[:500],
-                url=url[:300] if url.startswith("/") else "",
+                # Only a path inside Tertulia ("//host" would leave it).
+                url=url[:300] if url.startswith("/") and not url.startswith("//") else "",
             )
         )
     if rows:

@@ -1,0 +1,96 @@
+"""Holding and releasing publishing for a brand or the whole organization (crisis mode uses these).
+
+While a pause is on, nothing of its scope goes out: deliveries that come due wait in the ledger, and
+one already claimed is given back at the instant before its network call. Resuming releases them
+at once; to stop a post that was held, cancel or reschedule it before resuming.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tertulia.core.actions.audit import record
+from tertulia.core.actions.context import Actor
+from tertulia.core.models import Brand, Organization
+from tertulia.core.permissions import Perm, has_perm
+from tertulia.live.publish import notify_organization
+from tertulia.publishing.models import DeliveryTarget, Pause, TargetState
+
+MAX_REASON = 300
+
+
+class PauseRefused(Exception):
+    pass
+
+
+def _require(actor: Actor, organization: Organization) -> None:
+    if actor.user is not None and not has_perm(actor.user, organization, Perm.MANAGE_PUBLISHING):
+        raise PauseRefused(_("You may not pause or resume publishing."))
+
+
+@transaction.atomic
+def pause(
+    actor: Actor,
+    organization: Organization,
+    brand: Brand | None = None,
+    *,
+    reason: str = "",
+    crisis: bool = False,
+) -> Pause:
+    """Hold publishing for `brand` (None: every brand of the organization). One active pause per scope."""
+    _require(actor, organization)
+    if brand is not None and brand.organization_id != organization.pk:
+        raise PauseRefused(_("That brand is not in this organization."))
+    reason = reason.strip()
+    if len(reason) > MAX_REASON:
+        raise PauseRefused(_("The reason has at most %(n)d characters.") % {"n": MAX_REASON})
+    existing = Pause.objects.select_for_update().filter(
+        organization=organization, brand=brand, ended_at__isnull=True
+    )
+    found = existing.first()
+    if found is not None:
+        if crisis and not found.is_crisis:
+            found.is_crisis = True
+            found.save(update_fields=["is_crisis"])
+            record(actor, organization, "publishing.crisis_mode", found, {"is_crisis": [False, True]})
+        return found
+    created = Pause.objects.create(
+        organization=organization, brand=brand, is_crisis=crisis, reason=reason, started_by=actor.user
+    )
+    record(
+        actor,
+        organization,
+        "publishing.paused",
+        created,
+        {"brand": [None, brand.name if brand else "*"], "crisis": [None, crisis], "reason": [None, reason]},
+    )
+    notify_organization(organization.pk, "publishing")
+    return created
+
+
+@transaction.atomic
+def resume(actor: Actor, paused: Pause) -> Pause:
+    organization = paused.organization
+    _require(actor, organization)
+    paused = Pause.objects.select_for_update().get(pk=paused.pk)
+    if paused.ended_at is not None:
+        raise PauseRefused(_("Publishing was already resumed."))
+    paused.ended_at = timezone.now()
+    paused.ended_by = actor.user
+    paused.save(update_fields=["ended_at", "ended_by"])
+    record(actor, organization, "publishing.resumed", paused, {"ended_at": [None, paused.ended_at]})
+    notify_organization(organization.pk, "publishing")
+    return paused
+
+
+def held(organization: Organization, brand: Brand | None = None) -> QuerySet[DeliveryTarget]:
+    """Deliveries that came due and wait only for a pause to end."""
+    rows = DeliveryTarget.objects.filter(
+        organization=organization,
+        state__in=[TargetState.DUE, TargetState.SCHEDULED],
+        due_at__lte=timezone.now(),
+    )
+    return rows.filter(Q(brand=brand)) if brand is not None else rows
