@@ -50,7 +50,7 @@ def query(env: dict[str, str], sql: str, *params: object) -> list[tuple[Any, ...
         import psycopg
 
         with psycopg.connect(env["DATABASE_URL"], connect_timeout=10) as connection:
-            return list(connection.execute(sql, params).fetchall())  # type: ignore[call-overload]  # plain str
+            return list(connection.execute(sql, params).fetchall())
     path = Path(env["TERTULIA_DATA_DIR"]) / "tertulia.sqlite3"
     with contextlib.closing(sqlite3.connect(path, timeout=60)) as db:
         return list(db.execute(sql.replace("%s", "?"), params).fetchall())

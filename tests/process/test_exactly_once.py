@@ -77,7 +77,7 @@ def _query(env: dict[str, str], sql: str, *params: object) -> list[tuple[Any, ..
         import psycopg
 
         with psycopg.connect(env["DATABASE_URL"], connect_timeout=10) as connection:
-            return list(connection.execute(sql, params).fetchall())  # type: ignore[call-overload]  # plain str query
+            return list(connection.execute(sql, params).fetchall())
     sql = sql.replace("%s", "?")
     with contextlib.closing(
         sqlite3.connect(Path(env["TERTULIA_DATA_DIR"]) / "tertulia.sqlite3", timeout=30)
