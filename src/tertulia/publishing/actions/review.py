@@ -255,7 +255,9 @@ def _person(actor: Actor) -> User:
 
 def _lock(post: Post) -> Post:
     return (
-        Post.objects.select_for_update().select_related("organization", "brand", "created_by").get(pk=post.pk)
+        Post.objects.select_for_update(of=("self",))
+        .select_related("organization", "brand", "created_by")
+        .get(pk=post.pk)
     )
 
 

@@ -36,9 +36,11 @@ class Claim:
 def promote_due(now: datetime | None = None) -> int:
     """scheduled → due for every target whose time has come."""
     now = now or timezone.now()
-    return DeliveryTarget.objects.filter(state=TargetState.SCHEDULED, due_at__lte=now).update(
-        state=TargetState.DUE, updated_at=now
-    )
+    due = DeliveryTarget.objects.filter(state=TargetState.SCHEDULED, due_at__lte=now)
+    # A read first: an idle dispatcher polls often and must not take SQLite's write lock each time.
+    if not due.exists():
+        return 0
+    return due.update(state=TargetState.DUE, updated_at=now)
 
 
 def claimable(now: datetime) -> Q:
@@ -50,6 +52,8 @@ def claimable(now: datetime) -> Q:
 
 def claim(worker: str, limit: int = 20, now: datetime | None = None) -> list[Claim]:
     now = now or timezone.now()
+    if not DeliveryTarget.objects.filter(claimable(now)).exists():
+        return []  # nothing to do: no write transaction (see promote_due)
     whole, brands = paused_brand_ids()
     with transaction.atomic():
         rows = DeliveryTarget.objects.filter(claimable(now))
