@@ -47,8 +47,8 @@ def notify_people(
                 kind=kind,
                 conversation=conversation,
                 text=text[:500],
-                # Only a path inside Tertulia ("//host" would leave it).
-                url=url[:300] if url.startswith("/") and not url.startswith("//") else "",
+                # Only a path inside Tertulia ("//host" and "/\\host" would leave it).
+                url=url[:300] if url.startswith("/") and url[1:2] not in ("/", "\\") else "",
             )
         )
     if rows:

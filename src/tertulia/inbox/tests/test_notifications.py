@@ -14,6 +14,7 @@ from tertulia.inbox.notifications import notify_people
     [
         ("/publish/posts/1/", "/publish/posts/1/"),
         ("//evil.example/x", ""),
+        ("/\\evil.example/x", ""),
         ("https://evil.example/x", ""),
         ("javascript:alert(1)", ""),
     ],

@@ -19,6 +19,7 @@ send and the record costs one lookup per sent target, never a second post.
 from __future__ import annotations
 
 import logging
+import math
 import random
 import time
 from collections.abc import Sequence
@@ -62,6 +63,7 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6  # network attempts that failed for a passing reason; rate-limit waits do not count
 BACKOFF_SECONDS = (10, 30, 90, 270, 810)  # about 20 minutes in all before a person is asked
+MAX_RATE_WAIT_SECONDS = 24 * 3600.0  # Instagram's window is a day; no network asks for longer
 # Stop starting sends this long before the lease ends: longer than any one network call takes.
 SEND_MARGIN_SECONDS = 30.0
 
@@ -159,7 +161,9 @@ def _send(target: DeliveryTarget, claim: Claim, started: datetime) -> Result:
         with open_connector(channel) as connector:
             published, outcome = _find_or_publish(connector, target, post, claim.reconcile)
     except RateLimited as error:
-        until = timezone.now() + timedelta(seconds=max(error.retry_after, 1.0))
+        # A network's hint, bounded: a garbled Retry-After must not park a post for years (or overflow).
+        wait = error.retry_after if math.isfinite(error.retry_after) else MAX_RATE_WAIT_SECONDS
+        until = timezone.now() + timedelta(seconds=min(max(wait, 1.0), MAX_RATE_WAIT_SECONDS))
         result = _given_back(
             claim,
             started,

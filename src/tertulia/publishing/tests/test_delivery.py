@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tertulia.connectors.base import Capability, TemporaryFailure
+from tertulia.connectors.base import Capability, RateLimited, TemporaryFailure
 from tertulia.connectors.registry import open_connector
 from tertulia.connectors.sandbox.connector import SandboxConnector
 from tertulia.connectors.sandbox.models import SandboxAccount, SandboxPost
@@ -279,3 +279,17 @@ def test_on_a_network_without_idempotency_keys_our_post_is_found_by_content(chan
     (taken_over,) = claim("survivor", limit=1)
     assert deliver(taken_over, "survivor") == AttemptOutcome.RECONCILED
     assert len(_posts_of(channels[0])) == 1
+
+
+@pytest.mark.parametrize("hint", [1e300, float("inf"), float("nan")])
+def test_a_garbled_retry_after_waits_a_day_at_most(channels, scheduled, monkeypatch, hint):
+    (target,) = scheduled(channels[:1])
+
+    def limited(self, post):
+        raise RateLimited("slow down", retry_after=hint)
+
+    monkeypatch.setattr(SandboxConnector, "publish", limited)
+    run_once("w")
+    target = _reload(target)
+    assert target.state == TargetState.DUE
+    assert target.next_attempt_at <= timezone.now() + timedelta(seconds=sending.MAX_RATE_WAIT_SECONDS)
