@@ -121,6 +121,9 @@ def run_server(host: str, port: int, with_worker: bool = True, worker_threads: i
     except KeyboardInterrupt:
         pass  # Ctrl+C: the server has already stopped gracefully
     finally:
+        # We are stopping: a second Ctrl+C, or the one uvicorn re-raises arriving late, must not cut
+        # the worker's stop short (click would print "Aborted!" and exit non-zero).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         if supervisor is not None:
             with contextlib.suppress(KeyboardInterrupt):
                 supervisor.stop()

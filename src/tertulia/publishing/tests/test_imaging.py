@@ -579,6 +579,17 @@ def test_a_jpeg_rendition_fits_the_network_limit(max_bytes: int) -> None:
     assert opened(rendition.data).size == (rendition.width, rendition.height)
 
 
+def test_quality_gives_way_before_size() -> None:
+    source = noise(1080, 1080)
+    at_90, at_40 = len(encode(source, "JPEG", quality=90)), len(encode(source, "JPEG", quality=40))
+    limit = (at_90 + at_40) // 2
+
+    rendition = render(encode(source, "PNG"), Placement.SQUARE, 0.5, 0.5, max_bytes=limit)
+
+    assert rendition.size_bytes <= limit
+    assert (rendition.width, rendition.height) == (1080, 1080)
+
+
 def test_a_png_rendition_is_made_smaller_until_it_fits() -> None:
     data = encode(noise(600, 600, "RGBA"), "PNG")  # 1.4 MB at full size
 
