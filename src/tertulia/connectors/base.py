@@ -260,6 +260,9 @@ class Connector:
     max_text_length: ClassVar[int] = 0
     # Webhook event kinds the ingestion pipeline uses; others are stored and ignored.
     webhook_kinds: ClassVar[frozenset[str]] = frozenset()
+    # How long the network remembers an idempotency key (IDEMPOTENT_PUBLISH); None: for ever. A
+    # resend after that could publish twice, so the dispatcher asks a person instead.
+    idempotency_key_seconds: ClassVar[float | None] = None
     # How often the inbox reads a channel, in seconds; 0: the operator's TERTULIA_INBOX_POLL_SECONDS.
     poll_seconds: ClassVar[float] = 0.0
 

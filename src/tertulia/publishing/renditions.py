@@ -21,6 +21,8 @@ IMAGE_BYTES: dict[str, int] = {
     "sandbox": 5 * 1024 * 1024,
 }
 DEFAULT_IMAGE_BYTES = 5 * 1024 * 1024
+# Networks that take JPEG only (Instagram refuses PNG): transparency is flattened for them.
+JPEG_ONLY = frozenset({"instagram"})
 
 
 def rendition_for(asset: MediaAsset, network: str, placement: Placement) -> Rendition:
@@ -29,14 +31,19 @@ def rendition_for(asset: MediaAsset, network: str, placement: Placement) -> Rend
     Raises `ImageRefused` (a ValueError) with a translated message if it cannot fit.
     """
     max_bytes = IMAGE_BYTES.get(network, DEFAULT_IMAGE_BYTES)
-    found = Rendition.objects.filter(asset=asset, placement=placement, max_bytes=max_bytes).first()
-    if found is not None and (found.focal_x, found.focal_y) == (asset.focal_x, asset.focal_y):
+    fmt = "jpeg" if network in JPEG_ONLY else "auto"
+    # Renditions are never replaced: a payload frozen at scheduling keeps pointing at the one it
+    # was made with, even after the focal point moves (a new focal point makes a new rendition).
+    made_for = Rendition.objects.filter(
+        asset=asset, placement=placement, max_bytes=max_bytes, focal_x=asset.focal_x, focal_y=asset.focal_y
+    )
+    found = made_for.filter(mime_type="image/jpeg").first() if fmt == "jpeg" else made_for.first()
+    if found is not None:
         return found
     with default_storage.open(asset.file.name, "rb") as handle:
-        made = imaging.render(handle.read(), placement, asset.focal_x, asset.focal_y, max_bytes=max_bytes)
-    if found is not None:  # the focal point moved since: replace it
-        found.file.delete(save=False)
-        found.delete()
+        made = imaging.render(
+            handle.read(), placement, asset.focal_x, asset.focal_y, max_bytes=max_bytes, fmt=fmt
+        )
     rendition = Rendition(
         asset=asset,
         placement=placement,
@@ -53,5 +60,6 @@ def rendition_for(asset: MediaAsset, network: str, placement: Placement) -> Rend
             rendition.file.save("rendition", ContentFile(made.data), save=False)
             rendition.save()
     except IntegrityError:  # another worker made the same one at the same moment
-        return Rendition.objects.get(asset=asset, placement=placement, max_bytes=max_bytes)
+        rendition.file.delete(save=False)
+        return made_for.get(mime_type=made.mime_type)
     return rendition

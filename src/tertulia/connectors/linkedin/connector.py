@@ -42,6 +42,7 @@ from tertulia.connectors.base import (
     PublishedPost,
     RemoteAuthor,
     RemoteNotFound,
+    TemporaryFailure,
 )
 from tertulia.connectors.linkedin import oauth
 from tertulia.connectors.linkedin.client import (
@@ -184,7 +185,8 @@ class LinkedInConnector(Connector):
             raise
         remote_id = response.headers.get("x-restli-id") or response.headers.get("x-linkedin-id") or ""
         if not remote_id:
-            raise ConnectorError(_("LinkedIn accepted the post but did not return its id."))
+            # It is out there: "retry" means reconcile, which finds it with its id.
+            raise TemporaryFailure(_("LinkedIn accepted the post but did not return its id."))
         return PublishedPost(remote_id=remote_id, url=WEB_URL + remote_id, created_at=started)
 
     def _content(self, media: Sequence[MediaItem], text: str) -> dict[str, Any] | None:

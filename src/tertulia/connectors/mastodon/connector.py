@@ -91,6 +91,9 @@ class MastodonConnector(Connector):
     network = NETWORK
     display_name = "Mastodon"
     max_text_length = MAX_STATUS_LENGTH
+    # Mastodon answers a repeated Idempotency-Key with the first status for an hour; 55 minutes
+    # leaves room for clocks and the time a request takes.
+    idempotency_key_seconds: ClassVar[float | None] = 55 * 60
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {
             Capability.PUBLISH_TEXT,

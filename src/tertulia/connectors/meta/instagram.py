@@ -53,8 +53,11 @@ QUOTA_RETRY_AFTER = 3600.0
 
 MAX_CAPTION_LENGTH = 2200
 MAX_HASHTAGS = 30
+MAX_MENTIONS = 20  # Meta refuses more @mentions in a caption when it creates the container
 MAX_CAROUSEL = 10
 _HASHTAG = re.compile(r"(?<!\w)#\w+")
+# "@name" not inside an address ("ana@example.com") or after another mention's "@".
+_MENTION = re.compile(r"(?<![\w@./])@[A-Za-z0-9_.]+")
 REPLY_FIELDS = "id,text,timestamp,username,from,parent_id,hidden"
 COMMENT_FIELDS = f"{REPLY_FIELDS},replies{{{REPLY_FIELDS}}}"
 
@@ -143,6 +146,9 @@ class InstagramConnector(MetaConnector):
             )
         if len(_HASHTAG.findall(post.text)) > MAX_HASHTAGS:
             raise ContentRejected(_("Instagram allows at most %(count)d hashtags.") % {"count": MAX_HASHTAGS})
+        if len(_MENTION.findall(post.text)) > MAX_MENTIONS:
+            # Checked here, before the image upload, rather than refused by Meta after it.
+            raise ContentRejected(_("Instagram allows at most %(count)d mentions.") % {"count": MAX_MENTIONS})
         if post.quote_of:
             raise self._unsupported(_lazy("quoting posts"))
         if len(post.media) > MAX_CAROUSEL:

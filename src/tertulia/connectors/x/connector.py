@@ -45,6 +45,7 @@ from tertulia.connectors.base import (
     RateLimitState,
     RemoteAuthor,
     RemoteNotFound,
+    TemporaryFailure,
     WebhookEvent,
     WebhookReply,
 )
@@ -250,7 +251,8 @@ class XConnector(Connector):
         payload = self.api.request("POST", "/2/tweets", "POST /2/tweets", json=body)
         data = payload.get("data")
         if not isinstance(data, dict) or "id" not in data:
-            raise ConnectorError(_("X accepted the post but did not return its id."))
+            # It is out there: "retry" means reconcile, which finds it with its id.
+            raise TemporaryFailure(_("X accepted the post but did not return its id."))
         remote_id = str(data["id"])
         return PublishedPost(
             remote_id=remote_id,

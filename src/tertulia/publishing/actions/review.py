@@ -21,12 +21,13 @@ the review starts over under the rule in force: a new round, its first step's ap
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import override
 
 from tertulia.core.actions.audit import record
@@ -107,7 +108,7 @@ def submit(actor: Actor, post: Post) -> Post:
     post.current_step = steps[0].position
     post.save()
     record(actor, post.organization, "post.submitted", post, _changes(before, post, review=True))
-    _ask_approvers(post, steps[0], user, _submitted_text(user, post))
+    _ask_approvers(post, steps[0], user, SUBMITTED, person=str(user))
     return post
 
 
@@ -136,7 +137,7 @@ def approve(actor: Actor, post: Post, comment: str = "", *, version: int | None 
         post.current_step = following.position
         post.save(update_fields=["current_step", "updated_at"])
         record(actor, post.organization, "post.approved", post, {**changes, **_changes(before, post)})
-        _ask_approvers(post, following, user, _next_step_text(post))
+        _ask_approvers(post, following, user, NEXT_STEP)
         return post
 
     if not approvals.rule_satisfied(post):
@@ -330,7 +331,7 @@ def _restart(actor: Actor, user: User, post: Post) -> Post:
         post,
         {"reason": [None, "crisis" if crisis else "workflow"], **_changes(before, post)},
     )
-    _ask_approvers(post, first, user, _crisis_restart_text(post) if crisis else _restart_text(post))
+    _ask_approvers(post, first, user, CRISIS_RESTART if crisis else RESTART)
     return post
 
 
@@ -357,17 +358,21 @@ def _title(post: Post) -> str:
 
 # --- notifications, each in its recipient's language ---------------------------------------------
 
-StepText = Callable[[Step], str]
+# What approvers are told, with %(post)s and %(step)s (and %(person)s when someone sent it).
+SUBMITTED = _lazy("%(person)s sent “%(post)s” for review (%(step)s).")
+NEXT_STEP = _lazy("“%(post)s” is waiting for your approval (%(step)s).")
+CRISIS_RESTART = _lazy("Crisis mode: “%(post)s” needs approval again under the crisis rules (%(step)s).")
+RESTART = _lazy("“%(post)s” needs approval again under the brand's approval workflow (%(step)s).")
 
 
-def _ask_approvers(post: Post, step: Step, actor_user: User, text_for: StepText) -> None:
+def _ask_approvers(post: Post, step: Step, actor_user: User, message: Promise, person: str = "") -> None:
     """Tell the step's approvers (never the one who acted) that the post waits for them."""
     by_language: dict[str, list[User]] = defaultdict(list)
     for approver in approvals.approvers(step, post):
         by_language[approver.language].append(approver)
     for language, people in by_language.items():
         with override(language or None):
-            text = text_for(step)
+            text = str(message) % {"post": _title(post), "step": step.name, "person": person}
         notify_people(
             post.organization_id,
             people,
@@ -376,35 +381,3 @@ def _ask_approvers(post: Post, step: Step, actor_user: User, text_for: StepText)
             url=post_path(post),
             skip=actor_user,
         )
-
-
-def _submitted_text(sender: User, post: Post) -> StepText:
-    def text(step: Step) -> str:
-        values = {"person": str(sender), "post": _title(post), "step": step.name}
-        return _("%(person)s sent “%(post)s” for review (%(step)s).") % values
-
-    return text
-
-
-def _next_step_text(post: Post) -> StepText:
-    def text(step: Step) -> str:
-        values = {"post": _title(post), "step": step.name}
-        return _("“%(post)s” is waiting for your approval (%(step)s).") % values
-
-    return text
-
-
-def _crisis_restart_text(post: Post) -> StepText:
-    def text(step: Step) -> str:
-        values = {"post": _title(post), "step": step.name}
-        return _("Crisis mode: “%(post)s” needs approval again under the crisis rules (%(step)s).") % values
-
-    return text
-
-
-def _restart_text(post: Post) -> StepText:
-    def text(step: Step) -> str:
-        values = {"post": _title(post), "step": step.name}
-        return _("“%(post)s” needs approval again under the brand's approval workflow (%(step)s).") % values
-
-    return text

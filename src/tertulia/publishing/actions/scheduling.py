@@ -14,6 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tertulia.connectors.base import Capability
+from tertulia.connectors.registry import connector_class
 from tertulia.core.actions.audit import record
 from tertulia.core.actions.context import Actor
 from tertulia.core.permissions import Perm, has_perm, may_operate_channel
@@ -43,6 +45,16 @@ def variant_text(post: Post, variant: Variant) -> str:
 
 def payload_for(post: Post, variant: Variant, media: list[PostMedia]) -> dict[str, Any]:
     network = variant.channel.network
+    connector = connector_class(network)
+    # What the network can publish at all (WordPress only answers comments; Instagram needs an image).
+    if not (
+        connector.supports(Capability.PUBLISH_TEXT)
+        or (media and connector.supports(Capability.PUBLISH_IMAGES))
+    ):
+        raise SchedulingRefused(
+            _("@%(handle)s: %(network)s cannot publish this kind of post from Tertulia.")
+            % {"handle": variant.channel.handle, "network": connector.display_name}
+        )
     text = variant_text(post, variant)
     try:
         rules = rules_for(network)
@@ -99,19 +111,29 @@ def schedule(actor: Actor, post: Post, when: datetime | None = None) -> Post:
     return post
 
 
+def _operated_by_someone_accountable(actor: Actor, post: Post) -> bool:
+    """The author or the person completing the review operates every channel of the post."""
+    channels = [variant.channel for variant in Variant.objects.filter(post=post).select_related("channel")]
+    people = [person for person in (actor.user, post.created_by) if person is not None]
+    return any(all(may_operate_channel(person, channel) for channel in channels) for person in people)
+
+
 def approved(actor: Actor, post: Post) -> Post:
     """A post's review is complete (or it needed none): schedule it if it has a time, else keep it approved.
 
     A time that passed while the post waited for review is not used: the post stays approved and
-    someone picks a new time (a late post is a decision for a person, not for the scheduler).
+    someone picks a new time (a late post is a decision for a person, not for the scheduler). Nor
+    does an approval put a post on channels that neither its author nor its approver operates:
+    someone who operates them schedules it (the same grant `schedule` asks for).
     """
     now = timezone.now()
     post = Post.objects.select_for_update().get(pk=post.pk)
-    if post.scheduled_at is None or post.scheduled_at < now - PAST_GRACE:
+    when = post.scheduled_at
+    if when is None or when < now - PAST_GRACE or not _operated_by_someone_accountable(actor, post):
         if post.state != PostState.APPROVED:
             post.state = PostState.APPROVED
             post.save(update_fields=["state", "updated_at"])
         return post
-    _enqueue(post, max(post.scheduled_at, now))
+    _enqueue(post, max(when, now))
     record(actor, post.organization, "post.scheduled", post, {"scheduled_at": [None, post.scheduled_at]})
     return post

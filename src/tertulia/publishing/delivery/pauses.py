@@ -7,16 +7,6 @@ from django.db.models import Q
 from tertulia.publishing.models import Pause
 
 
-def active_pause(organization_id: int, brand_id: int) -> Pause | None:
-    """The pause holding this brand's posts (its own or the organization's), if any."""
-    return (
-        Pause.objects.filter(organization_id=organization_id, ended_at__isnull=True)
-        .filter(Q(brand_id=brand_id) | Q(brand__isnull=True))
-        .order_by("-started_at")
-        .first()
-    )
-
-
 def is_paused(organization_id: int, brand_id: int) -> bool:
     """The cheapest form of the question, asked right before each network call."""
     return (
@@ -26,11 +16,9 @@ def is_paused(organization_id: int, brand_id: int) -> bool:
     )
 
 
-def paused_brand_ids(organization_ids: list[int] | None = None) -> tuple[set[int], set[int]]:
+def paused_brand_ids() -> tuple[set[int], set[int]]:
     """(organizations paused whole, brands paused) — so a claim skips what it could not send."""
     rows = Pause.objects.filter(ended_at__isnull=True)
-    if organization_ids is not None:
-        rows = rows.filter(organization_id__in=organization_ids)
     whole: set[int] = set()
     brands: set[int] = set()
     for organization_id, brand_id in rows.values_list("organization_id", "brand_id"):

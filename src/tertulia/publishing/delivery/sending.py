@@ -147,9 +147,16 @@ def _find_or_publish(
             found = connector.find_own_post(target.idempotency_key, post, since=since)
             if found is not None:
                 return found, AttemptOutcome.RECONCILED
-        elif not connector.supports(Capability.IDEMPOTENT_PUBLISH):
+        elif not connector.supports(Capability.IDEMPOTENT_PUBLISH) or _key_forgotten(connector, target):
             return None, AttemptOutcome.NEEDS_ATTENTION
     return connector.publish(post), AttemptOutcome.SENT
+
+
+def _key_forgotten(connector: Connector, target: DeliveryTarget) -> bool:
+    """The network no longer remembers our key (Mastodon: an hour): resending it may publish twice."""
+    lifetime = connector.idempotency_key_seconds
+    first = target.first_attempt_at
+    return lifetime is not None and first is not None and timezone.now() - first > timedelta(seconds=lifetime)
 
 
 def _send(target: DeliveryTarget, claim: Claim, started: datetime) -> Result:
@@ -158,6 +165,10 @@ def _send(target: DeliveryTarget, claim: Claim, started: datetime) -> Result:
     attempts = target.attempts + 1
     try:
         post = outgoing(target)
+    except Exception as error:  # the frozen media cannot be read: nothing reached the network
+        logger.exception("delivery %s: its payload cannot be read", target.pk)
+        return _retry(claim, started, attempts, repr(error)[:500], uncertain=claim.reconcile)
+    try:
         with open_connector(channel) as connector:
             published, outcome = _find_or_publish(connector, target, post, claim.reconcile)
     except RateLimited as error:
@@ -188,13 +199,15 @@ def _send(target: DeliveryTarget, claim: Claim, started: datetime) -> Result:
         )
     except ConnectorError as error:
         if not error.retryable:
+            # Refused: the network did not publish it (whatever an earlier attempt might have done
+            # was settled by the lookup before this send).
             return Result(
                 claim,
                 TargetState.FAILED,
                 AttemptOutcome.FAILED,
                 started,
                 str(error),
-                {"error_kind": ErrorKind.CONTENT, "last_error": str(error)},
+                {"error_kind": ErrorKind.CONTENT, "last_error": str(error), "maybe_sent": False},
             )
         return _retry(
             claim,

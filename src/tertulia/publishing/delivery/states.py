@@ -29,10 +29,6 @@ TRANSITIONS: dict[TargetState, frozenset[TargetState]] = {
     S.SENT: frozenset(),
     S.CANCELLED: frozenset(),
 }
-# A target in one of these will not change again by itself.
-FINISHED = frozenset({S.SENT, S.FAILED, S.CANCELLED})
-# Waiting for a worker or being worked on.
-PENDING = frozenset({S.SCHEDULED, S.DUE, S.CLAIMED})
 
 
 class IllegalTransition(ValueError):

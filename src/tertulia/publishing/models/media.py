@@ -17,9 +17,10 @@ def asset_path(asset: MediaAsset, filename: str) -> str:
 
 def rendition_path(rendition: Rendition, filename: str) -> str:
     asset = rendition.asset
+    focus = f"{round(rendition.focal_x * 1000)}x{round(rendition.focal_y * 1000)}"
     return (
         f"media/{asset.organization_id}/{asset.sha256[:2]}/{asset.sha256}-{rendition.placement}"
-        f"-{rendition.max_bytes}{_extension(rendition.mime_type)}"
+        f"-{rendition.max_bytes}-{focus}{_extension(rendition.mime_type)}"
     )
 
 
@@ -69,7 +70,8 @@ class MediaAsset(models.Model):
 
 
 class Rendition(models.Model):
-    """A crop and size of an asset for one placement, made when a post needs it and kept."""
+    """A crop and size of an asset for one placement, made when a post needs it and kept (never
+    replaced: scheduled posts point at theirs)."""
 
     asset = models.ForeignKey(MediaAsset, on_delete=models.CASCADE, related_name="renditions")
     placement = models.CharField(max_length=16)
@@ -86,7 +88,8 @@ class Rendition(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=("asset", "placement", "max_bytes"), name="rendition_once_per_placement"
+                fields=("asset", "placement", "max_bytes", "focal_x", "focal_y", "mime_type"),
+                name="rendition_once_per_crop",
             ),
         ]
 

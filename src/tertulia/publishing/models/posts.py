@@ -22,12 +22,6 @@ class PostState(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
-# A post in one of these may still be edited (editing sends it back to draft).
-EDITABLE = frozenset({PostState.DRAFT, PostState.CHANGES_REQUESTED, PostState.APPROVED, PostState.IN_REVIEW})
-# The delivery ledger has rows for it.
-DELIVERING = frozenset({PostState.SCHEDULED, PostState.PUBLISHED, PostState.PARTIAL, PostState.FAILED})
-
-
 class Post(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="posts")

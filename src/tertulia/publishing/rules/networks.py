@@ -25,7 +25,6 @@ from tertulia.publishing.rules.placements import Placement
 # Mastodon's default `max_media_attachments`; an instance may allow more (as with its 500 characters).
 MASTODON_MAX_IMAGES = 4
 # Instagram refuses a caption with more than 20 @mentions (its Content Publishing limits).
-INSTAGRAM_MAX_MENTIONS = 20
 
 
 class CountUnit(StrEnum):
@@ -131,13 +130,18 @@ def _facebook() -> NetworkRules:
 
 
 def _instagram() -> NetworkRules:
-    from tertulia.connectors.meta.instagram import MAX_CAROUSEL, MAX_HASHTAGS, InstagramConnector
+    from tertulia.connectors.meta.instagram import (
+        MAX_CAROUSEL,
+        MAX_HASHTAGS,
+        MAX_MENTIONS,
+        InstagramConnector,
+    )
 
     return replace(
         _from_connector(InstagramConnector, max_images=MAX_CAROUSEL),
         image_required=True,
         max_hashtags=MAX_HASHTAGS,
-        max_mentions=INSTAGRAM_MAX_MENTIONS,
+        max_mentions=MAX_MENTIONS,
         find_hashtags=entities.find_caption_hashtags,
         # The feed crops to 1:1 unless told otherwise; it shows 4:5 to 1.91:1, and 9:16 in stories.
         default_placement=Placement.SQUARE,

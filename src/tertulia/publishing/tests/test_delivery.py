@@ -293,3 +293,52 @@ def test_a_garbled_retry_after_waits_a_day_at_most(channels, scheduled, monkeypa
     target = _reload(target)
     assert target.state == TargetState.DUE
     assert target.next_attempt_at <= timezone.now() + timedelta(seconds=sending.MAX_RATE_WAIT_SECONDS)
+
+
+def _network_without_lookup(monkeypatch, key_seconds: float | None) -> None:
+    """The sandbox as Mastodon is: it dedupes on our key (for a while) but cannot be searched."""
+    monkeypatch.setattr(
+        SandboxConnector, "capabilities", SandboxConnector.capabilities - {Capability.FIND_OWN_POST}
+    )
+    monkeypatch.setattr(SandboxConnector, "idempotency_key_seconds", key_seconds)
+
+
+def test_a_key_the_network_still_remembers_is_resent(channels, scheduled, monkeypatch):
+    _network_without_lookup(monkeypatch, 3600)
+    (target,) = scheduled(channels[:1])
+    DeliveryTarget.objects.filter(pk=target.pk).update(
+        maybe_sent=True, state=TargetState.DUE, first_attempt_at=timezone.now() - timedelta(minutes=10)
+    )
+    run_once("w")
+    assert _reload(target).state == TargetState.SENT and len(_posts_of(channels[0])) == 1
+
+
+def test_a_key_the_network_has_forgotten_is_not_resent(channels, scheduled, monkeypatch):
+    _network_without_lookup(monkeypatch, 3600)
+    (target,) = scheduled(channels[:1])
+    DeliveryTarget.objects.filter(pk=target.pk).update(
+        maybe_sent=True, state=TargetState.DUE, first_attempt_at=timezone.now() - timedelta(hours=2)
+    )
+    run_once("w")
+    target = _reload(target)
+    assert target.state == TargetState.NEEDS_ATTENTION and target.error_kind == ErrorKind.UNCERTAIN
+    assert _posts_of(channels[0]) == []
+
+
+def test_a_refusal_after_a_lookup_clears_the_possibly_sent_mark(channels, scheduled):
+    (target,) = scheduled(channels[:1], texts=["x" * 501])
+    DeliveryTarget.objects.filter(pk=target.pk).update(maybe_sent=True, state=TargetState.DUE)
+    run_once("w")
+    target = _reload(target)
+    assert target.state == TargetState.FAILED and not target.maybe_sent
+
+
+def test_a_payload_that_cannot_be_read_is_retried_as_never_sent(channels, scheduled):
+    (target,) = scheduled(channels[:1])
+    DeliveryTarget.objects.filter(pk=target.pk).update(
+        payload={"text": "hola", "media": [{"rendition": 999999}]}
+    )
+    run_once("w")
+    target = _reload(target)
+    assert target.state == TargetState.DUE and target.error_kind == ErrorKind.TEMPORARY
+    assert not target.maybe_sent and _posts_of(channels[0]) == []

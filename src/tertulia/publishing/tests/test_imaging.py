@@ -6,7 +6,6 @@ import hashlib
 import random
 import resource
 import struct
-import time
 import warnings
 import zlib
 from collections.abc import Iterator
@@ -272,7 +271,6 @@ def test_a_decompression_bomb_is_refused_before_it_is_decoded(
     data = declared_png(width, height)
     assert len(data) < 200
     peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    started = time.perf_counter()
 
     with warnings.catch_warnings():
         warnings.simplefilter(filter_)
@@ -280,9 +278,8 @@ def test_a_decompression_bomb_is_refused_before_it_is_decoded(
         with pytest.raises(ImageRefused):
             render(data, Placement.SQUARE, 0.5, 0.5, max_bytes=1_000_000)
 
-    elapsed = time.perf_counter() - started
+    # How fast the refusal is, is measured by bench/imaging.py, not asserted here.
     assert "more than 50 megapixels" in message
-    assert elapsed < 0.5
     # 20000 by 20000 RGB pixels would be 1.2 GB: the peak must not have grown by more than a little.
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before < 50_000
 

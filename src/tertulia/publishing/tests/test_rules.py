@@ -583,11 +583,6 @@ def _at_limit(network: str, unit: str) -> str:
 def test_compose_time_agrees_with_publish_time(
     network: str, unit: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if network == "instagram" and "@" in unit:
-        pytest.skip(
-            "Instagram's connector does not count @mentions (Meta refuses more than 20 when it "
-            "creates the container, after the upload); the composer refuses them before."
-        )
     images = 1 if rules_for(network).image_required else 0
     at_limit = _at_limit(network, unit)
     for text in (at_limit, at_limit + "a"):

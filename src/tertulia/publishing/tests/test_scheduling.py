@@ -125,3 +125,63 @@ def test_an_approval_before_the_time_schedules_it(post):
     post.refresh_from_db()
     assert approved(Actor.system(), post).state == PostState.SCHEDULED
     assert DeliveryTarget.objects.filter(post=post).count() == 2
+
+
+def test_a_channel_whose_network_cannot_publish_posts_is_refused_at_scheduling(post, author, monkeypatch):
+    from tertulia.connectors.base import Capability
+    from tertulia.connectors.sandbox.connector import SandboxConnector
+
+    # As WordPress: it answers comments, it does not publish posts.
+    monkeypatch.setattr(
+        SandboxConnector,
+        "capabilities",
+        SandboxConnector.capabilities - {Capability.PUBLISH_TEXT, Capability.PUBLISH_IMAGES},
+    )
+    with pytest.raises(SchedulingRefused, match="cannot publish"):
+        schedule(Actor(user=author, via="web"), post)
+
+
+def test_renditions_are_kept_when_the_focal_point_moves(brand, image_asset):
+    from tertulia.publishing.renditions import rendition_for
+    from tertulia.publishing.rules.placements import Placement
+
+    first = rendition_for(image_asset, "sandbox", Placement.SQUARE)
+    assert rendition_for(image_asset, "sandbox", Placement.SQUARE) == first
+    MediaAsset.objects.filter(pk=image_asset.pk).update(focal_x=0.9)
+    image_asset.refresh_from_db()
+    second = rendition_for(image_asset, "sandbox", Placement.SQUARE)
+    assert second != first and Rendition.objects.filter(pk=first.pk).exists()
+    assert first.file.storage.exists(first.file.name)  # a scheduled post may still point at it
+
+
+def test_instagram_gets_jpeg_even_from_a_transparent_image(brand, author, settings, tmp_path):
+    from tertulia.publishing.renditions import rendition_for
+    from tertulia.publishing.rules.placements import Placement
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    buffer = io.BytesIO()
+    Image.new("RGBA", (1200, 1200), (0, 0, 0, 0)).save(buffer, "PNG")
+    asset = MediaAsset(
+        organization=brand.organization,
+        brand=brand,
+        mime_type="image/png",
+        width=1200,
+        height=1200,
+        size_bytes=len(buffer.getvalue()),
+        sha256="b" * 64,
+    )
+    asset.file.save("upload", ContentFile(buffer.getvalue()), save=False)
+    asset.save()
+    assert rendition_for(asset, "instagram", Placement.SQUARE).mime_type == "image/jpeg"
+    assert rendition_for(asset, "sandbox", Placement.SQUARE).mime_type == "image/png"
+
+
+def test_an_approval_does_not_put_a_post_on_channels_nobody_accountable_operates(post, org):
+    approver = make_member(org, Role.APPROVER)
+    stranger = make_member(org, Role.CONTRIBUTOR)
+    Post.objects.filter(pk=post.pk).update(
+        created_by=stranger, scheduled_at=timezone.now() + timedelta(hours=1)
+    )
+    post.refresh_from_db()
+    assert approved(Actor(user=approver, via="web"), post).state == PostState.APPROVED
+    assert not DeliveryTarget.objects.filter(post=post).exists()
