@@ -108,6 +108,8 @@ class Command(BaseCommand):
 
     def _stage(self, brand: Brand, channels: list[Channel], targets: int, due_at: datetime) -> int:
         run = timezone.now().strftime("%H%M%S%f")
+        # A post goes to each channel at most once: with fewer channels, each post has fewer targets.
+        per_post = min(PER_POST, len(channels))
         posts = Post.objects.bulk_create(
             Post(
                 organization_id=brand.organization_id,
@@ -117,12 +119,12 @@ class Command(BaseCommand):
                 state=PostState.SCHEDULED,
                 scheduled_at=due_at,
             )
-            for n in range(math.ceil(targets / PER_POST))
+            for n in range(math.ceil(targets / per_post))
         )
-        pairs = [(posts[i // PER_POST], channels[i % len(channels)]) for i in range(targets)]
-        # Variants are unique per post and channel: with fewer channels than PER_POST, skip repeats.
-        unique = list({(p.pk, c.pk): (p, c) for p, c in pairs}.values())
-        variants = Variant.objects.bulk_create(Variant(post=p, channel=c) for p, c in unique)
+        # Consecutive targets of a post land on consecutive (so distinct) channels.
+        variants = Variant.objects.bulk_create(
+            Variant(post=posts[i // per_post], channel=channels[i % len(channels)]) for i in range(targets)
+        )
         DeliveryTarget.objects.bulk_create(
             (
                 DeliveryTarget(
