@@ -263,6 +263,9 @@ class Connector:
     # How long the network remembers an idempotency key (IDEMPOTENT_PUBLISH); None: for ever. A
     # resend after that could publish twice, so the dispatcher asks a person instead.
     idempotency_key_seconds: ClassVar[float | None] = None
+    # The longest one network call can take (the HTTP client's read timeout): the publishing
+    # dispatcher keeps a delivery's lease longer than its calls can last.
+    call_seconds: ClassVar[float] = 30.0
     # How often the inbox reads a channel, in seconds; 0: the operator's TERTULIA_INBOX_POLL_SECONDS.
     poll_seconds: ClassVar[float] = 0.0
 

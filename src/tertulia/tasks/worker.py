@@ -9,7 +9,7 @@ import time
 from django.conf import settings
 from django.utils.module_loading import autodiscover_modules
 
-from tertulia.publishing.delivery.dispatcher import Dispatcher
+from tertulia.publishing.delivery.dispatcher import Dispatcher, stop_all
 from tertulia.tasks.ticker import Ticker
 
 logger = logging.getLogger(__name__)
@@ -55,5 +55,4 @@ def run_worker(threads: int = 4, parent_pid: int | None = None) -> None:
         consumer.run()
     finally:
         ticker.stop()
-        for dispatcher in dispatchers:
-            dispatcher.stop()
+        stop_all(dispatchers)

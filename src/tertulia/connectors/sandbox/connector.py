@@ -132,6 +132,8 @@ class SandboxConnector(Connector):
     max_text_length = MAX_POST_LENGTH
     # A local network: reading it costs nothing, and the demo should feel live.
     poll_seconds: ClassVar[float] = 2.0
+    # In-process: a database write and the account's configured response delay (at most a second).
+    call_seconds: ClassVar[float] = 2.0
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {
             Capability.PUBLISH_TEXT,

@@ -5,10 +5,12 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from tertulia.connectors.registry import connector_class
 from tertulia.core.actions.audit import record
 from tertulia.core.actions.context import Actor
 from tertulia.core.permissions import Perm, has_perm, may_operate_channel
 from tertulia.publishing.delivery import ledger
+from tertulia.publishing.delivery.sending import can_reconcile
 from tertulia.publishing.models import DeliveryTarget, Post, PostState, TargetState
 
 
@@ -24,10 +26,18 @@ def _require_operator(actor: Actor, target: DeliveryTarget) -> None:
         raise DeliveryRefused(_("You do not operate @%(handle)s.") % {"handle": target.channel.handle})
 
 
+def retry_is_blind(target: DeliveryTarget) -> bool:
+    """Whether a retry would send without any check: the target may be out and its network can
+    neither be searched nor dedupe our key. The person retrying is then the check (the page says so)."""
+    return target.maybe_sent and not can_reconcile(connector_class(target.channel.network), target)
+
+
 @transaction.atomic
 def retry_target(actor: Actor, target: DeliveryTarget) -> DeliveryTarget:
+    """Try again. Where the network offers no way to check, the person has looked at the channel and
+    not found the post: the retry sends (otherwise it would only ask them again, for ever)."""
     _require_operator(actor, target)
-    if not ledger.retry(target):
+    if not ledger.retry(target, checked_by_person=retry_is_blind(target)):
         raise DeliveryRefused(_("Only a failed delivery, or one that needs attention, can be retried."))
     record(
         actor,

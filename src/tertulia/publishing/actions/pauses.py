@@ -7,7 +7,7 @@ at once; to stop a post that was held, cancel or reschedule it before resuming.
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +27,7 @@ class PauseRefused(Exception):
 
 
 def _require(actor: Actor, organization: Organization) -> None:
+    # An actor without a person is Tertulia itself (a crisis rule, the command line): trusted code.
     if actor.user is not None and not has_perm(actor.user, organization, Perm.MANAGE_PUBLISHING):
         raise PauseRefused(_("You may not pause or resume publishing."))
 
@@ -57,9 +58,14 @@ def pause(
             found.save(update_fields=["is_crisis"])
             record(actor, organization, "publishing.crisis_mode", found, {"is_crisis": [False, True]})
         return found
-    created = Pause.objects.create(
-        organization=organization, brand=brand, is_crisis=crisis, reason=reason, started_by=actor.user
-    )
+    try:
+        with transaction.atomic():
+            created = Pause.objects.create(
+                organization=organization, brand=brand, is_crisis=crisis, reason=reason, started_by=actor.user
+            )
+    except IntegrityError:
+        # Someone paused the same scope at this very moment (the unique constraint): theirs stands.
+        return Pause.objects.get(organization=organization, brand=brand, ended_at__isnull=True)
     record(
         actor,
         organization,

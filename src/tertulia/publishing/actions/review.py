@@ -36,7 +36,7 @@ from tertulia.core.models import User
 from tertulia.core.permissions import Perm, has_perm
 from tertulia.inbox.models import NotificationKind
 from tertulia.inbox.notifications import notify_people
-from tertulia.publishing import approvals, links
+from tertulia.publishing import approvals, links, verdicts
 from tertulia.publishing.actions import scheduling
 from tertulia.publishing.approvals import Step
 from tertulia.publishing.models import ApprovalDecision, Decision, Post, PostComment, PostState
@@ -62,9 +62,16 @@ def post_path(post: Post) -> str:
 # --- the actions -------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def submit(actor: Actor, post: Post) -> Post:
-    """Send a draft (or a post that was sent back) for review, or straight on if it needs none."""
+    """Send a draft (or a post that was sent back) for review, or straight on if it needs none
+    (images rendered first, outside the transaction, in case it is scheduled at once)."""
+    if not transaction.get_connection().in_atomic_block:
+        scheduling.render_ahead(post)
+    return _submit(actor, post)
+
+
+@transaction.atomic
+def _submit(actor: Actor, post: Post) -> Post:
     user = _person(actor)
     post = _lock(post)
     if not has_perm(user, post.organization, Perm.VIEW) or not (
@@ -79,6 +86,9 @@ def submit(actor: Actor, post: Post) -> Post:
             )
             % {"state": post.get_state_display().lower()}
         )
+    problems = verdicts.blocking_errors(post)
+    if problems:
+        raise ReviewRefused(" ".join([_("Fix this before sending the post on:"), *problems]))
     before = _state_of(post)
     _new_round(post)
     now = timezone.now()
@@ -112,8 +122,16 @@ def submit(actor: Actor, post: Post) -> Post:
     return post
 
 
-@transaction.atomic
 def approve(actor: Actor, post: Post, comment: str = "", *, version: int | None = None) -> Post:
+    """Approve the step the post waits on (see `_approve`); images are rendered first, outside the
+    transaction, in case this approval schedules the post."""
+    if not transaction.get_connection().in_atomic_block:
+        scheduling.render_ahead(post)
+    return _approve(actor, post, comment, version=version)
+
+
+@transaction.atomic
+def _approve(actor: Actor, post: Post, comment: str = "", *, version: int | None = None) -> Post:
     """Approve the step the post waits on; the last step's approval sends it on to scheduling.
 
     `version` is the version the person saw (default: the one `post` was loaded with): an approval

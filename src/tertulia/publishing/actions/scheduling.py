@@ -14,8 +14,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tertulia.connectors.base import Capability
-from tertulia.connectors.registry import connector_class
 from tertulia.core.actions.audit import record
 from tertulia.core.actions.context import Actor
 from tertulia.core.permissions import Perm, has_perm, may_operate_channel
@@ -23,10 +21,8 @@ from tertulia.publishing.delivery import ledger
 from tertulia.publishing.imaging.intake import ImageRefused
 from tertulia.publishing.models import Post, PostMedia, PostState, Variant
 from tertulia.publishing.renditions import rendition_for
-from tertulia.publishing.rules.check import check_text
-from tertulia.publishing.rules.networks import NoRules, rules_for
-from tertulia.publishing.rules.placements import Placement
-from tertulia.publishing.rules.utm import add_utm
+from tertulia.publishing.rules.networks import rules_for
+from tertulia.publishing.verdicts import VariantDraft, sent_text, verdict_for
 
 # A time this close behind "now" still counts as "now" (the form took a moment to submit).
 PAST_GRACE = timedelta(minutes=1)
@@ -37,44 +33,31 @@ class SchedulingRefused(Exception):
 
 
 def variant_text(post: Post, variant: Variant) -> str:
-    text = variant.text or post.text
-    if post.utm_campaign:
-        text = add_utm(text, source=variant.channel.network, campaign=post.utm_campaign)
-    return text
+    return sent_text(post.text, variant.text, variant.channel.network, post.utm_campaign)
 
 
 def payload_for(post: Post, variant: Variant, media: list[PostMedia]) -> dict[str, Any]:
-    network = variant.channel.network
-    connector = connector_class(network)
-    # What the network can publish at all (WordPress only answers comments; Instagram needs an image).
-    if not (
-        connector.supports(Capability.PUBLISH_TEXT)
-        or (media and connector.supports(Capability.PUBLISH_IMAGES))
-    ):
-        raise SchedulingRefused(
-            _("@%(handle)s: %(network)s cannot publish this kind of post from Tertulia.")
-            % {"handle": variant.channel.handle, "network": connector.display_name}
-        )
-    text = variant_text(post, variant)
-    try:
-        rules = rules_for(network)
-    except NoRules as error:
-        raise SchedulingRefused(str(error)) from None
-    missing_alt = sum(1 for item in media if not item.asset.alt_text.strip())
-    check = check_text(network, text, image_count=len(media), images_missing_alt=missing_alt)
-    if check.errors:
-        raise SchedulingRefused(f"@{variant.channel.handle}: " + " ".join(check.errors))
-    placement = Placement(variant.placement) if variant.placement else rules.default_placement
+    assets = [item.asset for item in media]
+    verdict = verdict_for(
+        VariantDraft(variant.channel, variant.text, variant.placement), post.text, post.utm_campaign, assets
+    )
+    if verdict.errors:
+        raise SchedulingRefused(f"@{variant.channel.handle}: " + " ".join(verdict.errors))
     items = []
-    for item in media:
-        if placement is None:
+    for asset in assets:
+        if verdict.placement is None:
             break
         try:
-            rendition = rendition_for(item.asset, network, placement)
+            rendition = rendition_for(asset, variant.channel.network, verdict.placement)
         except ImageRefused as error:
             raise SchedulingRefused(f"@{variant.channel.handle}: {error}") from None
-        items.append({"rendition": rendition.pk, "alt": item.asset.alt_text if rules.alt_text else ""})
-    return {"text": text, "media": items}
+        alt = (
+            asset.alt_text
+            if verdict.check is not None and rules_for(variant.channel.network).alt_text
+            else ""
+        )
+        items.append({"rendition": rendition.pk, "alt": alt})
+    return {"text": verdict.text, "media": items}
 
 
 def _enqueue(post: Post, when: datetime) -> None:
@@ -89,9 +72,41 @@ def _enqueue(post: Post, when: datetime) -> None:
     post.save(update_fields=["scheduled_at", "state", "updated_at"])
 
 
-@transaction.atomic
+def render_ahead(post: Post) -> None:
+    """Make the post's renditions before the transaction that freezes them into the ledger.
+
+    Rendering a large image takes about a second; inside the transaction it would hold the
+    database's write lock (SQLite) that long. Renditions are kept and shared, so making them
+    early costs nothing; one that cannot be made is left for the scheduling step to report.
+    """
+    media = [item.asset for item in PostMedia.objects.filter(post=post).select_related("asset")]
+    if not media:
+        return
+    for variant in Variant.objects.filter(post=post).select_related("channel"):
+        verdict = verdict_for(
+            VariantDraft(variant.channel, variant.text, variant.placement),
+            post.text,
+            post.utm_campaign,
+            media,
+        )
+        if verdict.errors or verdict.placement is None:
+            continue
+        for asset in media:
+            try:
+                rendition_for(asset, variant.channel.network, verdict.placement)
+            except ImageRefused:
+                continue
+
+
 def schedule(actor: Actor, post: Post, when: datetime | None = None) -> Post:
     """Schedule an approved post at `when` (None: now), or move a scheduled one to a new time."""
+    if not transaction.get_connection().in_atomic_block:
+        render_ahead(post)
+    return _schedule(actor, post, when)
+
+
+@transaction.atomic
+def _schedule(actor: Actor, post: Post, when: datetime | None) -> Post:
     user = actor.user
     post = Post.objects.select_for_update().get(pk=post.pk)
     if user is None or not has_perm(user, post.organization, Perm.PUBLISH_POSTS):

@@ -54,9 +54,13 @@ def enqueue(post: Post, due_at: datetime, payloads: Mapping[int, dict[str, Any]]
                         due_at=due_at,
                         next_attempt_at=due_at,
                         payload=payload,
+                        # A new time is a fresh start: earlier failures do not shorten its retries.
+                        attempts=0,
                         error_kind=ErrorKind.NONE,
                         last_error="",
                     )
+            if found.state == TargetState.CLAIMED:
+                _request_new_time(found.pk, due_at)
             continue
         created.append(
             DeliveryTarget(
@@ -77,37 +81,66 @@ def enqueue(post: Post, due_at: datetime, payloads: Mapping[int, dict[str, Any]]
 
 
 def reschedule(post: Post, due_at: datetime) -> int:
-    """Move every target not yet taken to a new time. Returns how many moved."""
+    """Move every target not yet taken to a new time. Returns how many moved.
+
+    A target a worker holds right now moves when the worker gives it back, or before its network
+    call if the new time is later (what is already on the wire cannot be recalled).
+    """
     moved = 0
     for target in DeliveryTarget.objects.filter(
-        post=post, state__in=[TargetState.SCHEDULED, TargetState.DUE]
+        post=post, state__in=[TargetState.SCHEDULED, TargetState.DUE, TargetState.CLAIMED]
     ):
+        if target.state == TargetState.CLAIMED:
+            moved += _request_new_time(target.pk, due_at)
+            continue
         moved += states.move(
             target.pk, TargetState(target.state), TargetState.SCHEDULED, due_at=due_at, next_attempt_at=due_at
         )
     return moved
 
 
+def _request_new_time(target_id: int, due_at: datetime) -> int:
+    return DeliveryTarget.objects.filter(pk=target_id, state=TargetState.CLAIMED).update(
+        requested_due_at=due_at, updated_at=timezone.now()
+    )
+
+
 def cancel(post: Post) -> int:
-    """Stop what has not gone out; what is being sent right now finishes (it cannot be recalled)."""
+    """Stop what has not gone out. A target a worker holds is marked: the worker drops it before
+    its network call, or when it gives it back; one already on the wire finishes (it cannot be
+    recalled)."""
     cancelled = 0
     for target in DeliveryTarget.objects.filter(
         post=post,
-        state__in=[TargetState.SCHEDULED, TargetState.DUE, TargetState.FAILED, TargetState.NEEDS_ATTENTION],
+        state__in=[
+            TargetState.SCHEDULED,
+            TargetState.DUE,
+            TargetState.FAILED,
+            TargetState.NEEDS_ATTENTION,
+            TargetState.CLAIMED,
+        ],
     ):
+        if target.state == TargetState.CLAIMED:
+            cancelled += DeliveryTarget.objects.filter(pk=target.pk, state=TargetState.CLAIMED).update(
+                cancel_requested=True, updated_at=timezone.now()
+            )
+            continue
         cancelled += states.move(target.pk, TargetState(target.state), TargetState.CANCELLED)
     refresh_post_state(post.pk)
     return cancelled
 
 
-def retry(target: DeliveryTarget, now: datetime | None = None) -> bool:
+def retry(target: DeliveryTarget, now: datetime | None = None, *, checked_by_person: bool = False) -> bool:
     """A person asks for another try of a failed or stuck target (after reconnecting, say).
 
-    A target that may already be out keeps that mark, so the retry looks for it first.
+    A target that may already be out keeps that mark, so the retry looks for it first, unless
+    `checked_by_person`: on a network that offers no way to look, the person who looked at the
+    channel and did not find the post is the check, and the retry sends.
     """
     now = now or timezone.now()
     if target.state not in (TargetState.FAILED, TargetState.NEEDS_ATTENTION):
         return False
+    extra: dict[str, Any] = {"maybe_sent": False} if checked_by_person else {}
     moved = states.move(
         target.pk,
         TargetState(target.state),
@@ -116,6 +149,7 @@ def retry(target: DeliveryTarget, now: datetime | None = None) -> bool:
         attempts=0,
         error_kind=ErrorKind.NONE,
         last_error="",
+        **extra,
     )
     if moved:
         refresh_post_state(target.post_id)

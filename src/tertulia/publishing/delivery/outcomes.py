@@ -13,8 +13,11 @@ from tertulia.publishing.links import post_path
 from tertulia.publishing.models import DeliveryTarget, Post, PostState, TargetState
 
 
-def summarize(states: Counter[str]) -> PostState:
-    """A post's state from its targets': a partial failure is shown as partial, never as published."""
+def summarize(states: Counter[str], unknown: int = 0) -> PostState:
+    """A post's state from its targets': a partial failure is shown as partial, never as published.
+
+    `unknown`: how many of the targets needing attention may be out (`maybe_sent`).
+    """
     live = {state: count for state, count in states.items() if state != TargetState.CANCELLED}
     if not live:
         return PostState.CANCELLED
@@ -25,7 +28,8 @@ def summarize(states: Counter[str]) -> PostState:
     if sent and stuck:
         return PostState.PARTIAL
     if stuck and stuck == sum(live.values()):
-        return PostState.FAILED
+        # "Failed" would be wrong where a delivery may be out: someone has to look first.
+        return PostState.NEEDS_ATTENTION if unknown else PostState.FAILED
     return PostState.SCHEDULED
 
 
@@ -34,7 +38,10 @@ def refresh_post_state(post_id: int) -> PostState:
     # The row lock orders two workers finishing two targets of one post at the same moment.
     post = Post.objects.select_for_update().get(pk=post_id)
     states = Counter(DeliveryTarget.objects.filter(post_id=post_id).values_list("state", flat=True))
-    state = summarize(states)
+    unknown = DeliveryTarget.objects.filter(
+        post_id=post_id, state=TargetState.NEEDS_ATTENTION, maybe_sent=True
+    ).count()
+    state = summarize(states, unknown)
     if post.state != state:
         Post.objects.filter(pk=post_id).update(state=state)
     return state

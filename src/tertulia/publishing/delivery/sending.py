@@ -22,7 +22,7 @@ import logging
 import math
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,7 +44,7 @@ from tertulia.connectors.base import (
     RateLimited,
     TemporaryFailure,
 )
-from tertulia.connectors.registry import open_connector
+from tertulia.connectors.registry import connector_class, open_connector
 from tertulia.core.models import ChannelStatus
 from tertulia.publishing.delivery import states
 from tertulia.publishing.delivery.claims import Claim, lease_seconds
@@ -101,6 +101,18 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=base * random.uniform(0.8, 1.2))  # noqa: S311 (spreading load, not a secret)
 
 
+def _needs_attention(claim: Claim, started: datetime, message: str, kind: ErrorKind, **fields: Any) -> Result:
+    """A person has to look (the message says at what); `maybe_sent` stays unless given."""
+    return Result(
+        claim,
+        TargetState.NEEDS_ATTENTION,
+        AttemptOutcome.NEEDS_ATTENTION,
+        started,
+        message,
+        {"error_kind": kind, "last_error": message, **fields},
+    )
+
+
 def _given_back(
     claim: Claim, started: datetime, outcome: AttemptOutcome | None = None, **fields: Any
 ) -> Result:
@@ -138,29 +150,62 @@ def _mark_intent(targets: Sequence[DeliveryTarget], claims: dict[int, Claim], no
     return marked
 
 
+class _Ambiguous(Exception):
+    """The post found on the network is another delivery's (two of the same text on one channel)."""
+
+
+def can_reconcile(connector: type[Connector] | Connector, target: DeliveryTarget) -> bool:
+    """Whether a target that may be out can be settled without a person: by looking for it on the
+    network, or by resending a key the network still remembers."""
+    if connector.supports(Capability.FIND_OWN_POST):
+        return True
+    return connector.supports(Capability.IDEMPOTENT_PUBLISH) and not _key_forgotten(connector, target)
+
+
 def _find_or_publish(
-    connector: Connector, target: DeliveryTarget, post: OutgoingPost, reconcile: bool
+    connector: Connector,
+    target: DeliveryTarget,
+    post: OutgoingPost,
+    reconcile: bool,
+    taken: set[tuple[int, str]],
 ) -> tuple[PublishedPost | None, AttemptOutcome]:
     if reconcile:
         if connector.supports(Capability.FIND_OWN_POST):
             since = (target.first_attempt_at or timezone.now()) - timedelta(minutes=1)
             found = connector.find_own_post(target.idempotency_key, post, since=since)
             if found is not None:
+                if (target.channel_id, found.remote_id) in taken or _recorded_elsewhere(
+                    target, found.remote_id
+                ):
+                    # Another delivery of the same text on this channel owns that post: whether ours
+                    # is out too, only a person can tell.
+                    raise _Ambiguous
                 return found, AttemptOutcome.RECONCILED
-        elif not connector.supports(Capability.IDEMPOTENT_PUBLISH) or _key_forgotten(connector, target):
+        elif not can_reconcile(connector, target):
             return None, AttemptOutcome.NEEDS_ATTENTION
     return connector.publish(post), AttemptOutcome.SENT
 
 
-def _key_forgotten(connector: Connector, target: DeliveryTarget) -> bool:
+def _recorded_elsewhere(target: DeliveryTarget, remote_id: str) -> bool:
+    return (
+        DeliveryTarget.objects.filter(channel_id=target.channel_id, remote_id=remote_id)
+        .exclude(pk=target.pk)
+        .exists()
+    )
+
+
+def _key_forgotten(connector: type[Connector] | Connector, target: DeliveryTarget) -> bool:
     """The network no longer remembers our key (Mastodon: an hour): resending it may publish twice."""
     lifetime = connector.idempotency_key_seconds
     first = target.first_attempt_at
     return lifetime is not None and first is not None and timezone.now() - first > timedelta(seconds=lifetime)
 
 
-def _send(target: DeliveryTarget, claim: Claim, started: datetime) -> Result:
-    """One network call (or lookup) for a target whose intent is recorded."""
+def _send(target: DeliveryTarget, claim: Claim, started: datetime, taken: set[tuple[int, str]]) -> Result:
+    """One network call (or lookup) for a target whose intent is recorded.
+
+    `taken`: (channel, remote id) this batch found or published already (a lookup must not match them).
+    """
     channel = target.channel
     attempts = target.attempts + 1
     try:
@@ -170,7 +215,14 @@ def _send(target: DeliveryTarget, claim: Claim, started: datetime) -> Result:
         return _retry(claim, started, attempts, repr(error)[:500], uncertain=claim.reconcile)
     try:
         with open_connector(channel) as connector:
-            published, outcome = _find_or_publish(connector, target, post, claim.reconcile)
+            published, outcome = _find_or_publish(connector, target, post, claim.reconcile, taken)
+    except _Ambiguous:
+        message = _(
+            "An earlier attempt may have published this, and the post found on @%(handle)s could be "
+            "another delivery of the same text. Look at the channel: mark it published if it is there "
+            "twice, or retry."
+        ) % {"handle": channel.handle}
+        return _needs_attention(claim, started, message, ErrorKind.UNCERTAIN)
     except RateLimited as error:
         # A network's hint, bounded: a garbled Retry-After must not park a post for years (or overflow).
         wait = error.retry_after if math.isfinite(error.retry_after) else MAX_RATE_WAIT_SECONDS
@@ -189,14 +241,7 @@ def _send(target: DeliveryTarget, claim: Claim, started: datetime) -> Result:
         message = _(
             "@%(handle)s lost its access to %(network)s (%(error)s): reconnect the channel, then retry."
         ) % {"handle": channel.handle, "network": channel.network, "error": error}
-        return Result(
-            claim,
-            TargetState.NEEDS_ATTENTION,
-            AttemptOutcome.NEEDS_ATTENTION,
-            started,
-            message,
-            {"maybe_sent": claim.reconcile, "error_kind": ErrorKind.CHANNEL, "last_error": message},
-        )
+        return _needs_attention(claim, started, message, ErrorKind.CHANNEL, maybe_sent=claim.reconcile)
     except ConnectorError as error:
         if not error.retryable:
             # Refused: the network did not publish it (whatever an earlier attempt might have done
@@ -225,14 +270,7 @@ def _send(target: DeliveryTarget, claim: Claim, started: datetime) -> Result:
             "An earlier attempt may have published this, and %(network)s offers no way to check. "
             "Look at the channel: mark it published if it is there, or retry."
         ) % {"network": channel.network}
-        return Result(
-            claim,
-            TargetState.NEEDS_ATTENTION,
-            AttemptOutcome.NEEDS_ATTENTION,
-            started,
-            message,
-            {"error_kind": ErrorKind.UNCERTAIN, "last_error": message},
-        )
+        return _needs_attention(claim, started, message, ErrorKind.UNCERTAIN)
     url = published.url if published.url.startswith(("https://", "http://")) else ""
     return Result(
         claim,
@@ -281,12 +319,19 @@ def _retry(claim: Claim, started: datetime, attempts: int, error: str, *, uncert
 
 
 def deliver_batch(
-    claims: Sequence[Claim], worker: str, blocked: dict[int, datetime] | None = None
+    claims: Sequence[Claim],
+    worker: str,
+    blocked: dict[int, datetime] | None = None,
+    stopping: Callable[[], bool] | None = None,
 ) -> list[Result]:
-    """Send every claimed target of one claim; `blocked` holds channels rate-limited until a moment."""
+    """Send every claimed target of one claim; `blocked` holds channels rate-limited until a moment.
+
+    `stopping` says the worker is shutting down: what has not been tried is given back untouched.
+    """
     blocked = {} if blocked is None else blocked
     started = timezone.now()
-    deadline = time.monotonic() + max(lease_seconds() - min(SEND_MARGIN_SECONDS, lease_seconds() / 2), 0.0)
+    lease_end = time.monotonic() + lease_seconds()
+    deadline = lease_end - min(SEND_MARGIN_SECONDS, lease_seconds() / 2)
     by_id = {c.target_id: c for c in claims}
     targets = [
         t
@@ -303,53 +348,150 @@ def deliver_batch(
                 "handle": channel.handle,
                 "status": ChannelStatus(channel.status).label.lower(),
             }
-            results.append(
-                Result(
-                    claim,
-                    TargetState.NEEDS_ATTENTION,
-                    AttemptOutcome.NEEDS_ATTENTION,
-                    started,
-                    message,
-                    {"error_kind": ErrorKind.CHANNEL, "last_error": message},
-                )
-            )
+            results.append(_needs_attention(claim, started, message, ErrorKind.CHANNEL))
         else:
             ready.append(target)
-    marked = _mark_intent(ready, by_id, timezone.now()) if ready else set()
+    # Where an interrupted send is cheap to settle (a lookup, a remembered key), the whole batch's
+    # intent is one write; where only a person can settle it, each target's intent is written right
+    # before its own call, so a worker killed mid-batch leaves at most one such target uncertain.
+    cheap = [t for t in ready if can_reconcile(connector_class(t.channel.network), t)]
+    marked = _mark_intent(cheap, by_id, timezone.now()) if cheap else set()
+    taken: set[tuple[int, str]] = set()
     for target in ready:
-        if target.pk not in marked:
-            continue  # the lease was lost between the claim and now: another worker has it
         claim = by_id[target.pk]
         now = timezone.now()
         until = blocked.get(target.channel_id)
-        if until is not None and until > now:
+        request = _requests(target.pk)
+        if request is None:
+            continue  # the lease was lost between the claim and now: another worker has it
+        if request.cancelled:
+            results.append(_dropped(claim, now))
+        elif request.due_at is not None and request.due_at > now:
+            results.append(_moved(claim, now, request.due_at))
+        elif until is not None and until > now:
             results.append(_given_back(claim, now, next_attempt_at=until))
-        elif time.monotonic() > deadline:
-            results.append(_given_back(claim, now))  # the lease is running out: the next round sends it
+        elif time.monotonic() > deadline or (stopping is not None and stopping()):
+            results.append(_given_back(claim, now))  # the next round (or another worker) sends it
         elif is_paused(target.organization_id, target.brand_id):
             results.append(_given_back(claim, now, AttemptOutcome.PAUSED))
+        elif not _intent_recorded(target, claim, marked, lease_end):
+            continue  # lost the lease: another worker has it
         else:
-            result = _send(target, claim, now)
+            result = _send(target, claim, now, taken)
             if result.channel_blocked_until is not None:
                 blocked[target.channel_id] = result.channel_blocked_until
+            if result.to == TargetState.SENT:
+                taken.add((target.channel_id, str(result.fields.get("remote_id", ""))))
             results.append(result)
-    _record(results, worker)
+    _record(results, worker, marked)
     return results
 
 
-def _record(results: Sequence[Result], worker: str) -> None:
-    """Write the batch's results, each only under its own lease token, in one transaction."""
+@dataclass(frozen=True)
+class _Requests:
+    cancelled: bool
+    due_at: datetime | None
+
+
+def _requests(target_id: int) -> _Requests | None:
+    """What people asked of a held target since it was claimed (read fresh, right before its call)."""
+    row = (
+        DeliveryTarget.objects.filter(pk=target_id, state=TargetState.CLAIMED)
+        .values_list("cancel_requested", "requested_due_at")
+        .first()
+    )
+    return None if row is None else _Requests(row[0], row[1])
+
+
+def _dropped(claim: Claim, now: datetime) -> Result:
+    # Cancelled by a person while held: nothing of this claim reached the network.
+    return Result(
+        claim,
+        TargetState.CANCELLED,
+        AttemptOutcome.CANCELLED,
+        now,
+        fields={"lease_owner": "", "lease_until": None, "maybe_sent": claim.reconcile},
+    )
+
+
+def _moved(claim: Claim, now: datetime, due_at: datetime) -> Result:
+    return Result(
+        claim,
+        TargetState.SCHEDULED,
+        AttemptOutcome.MOVED,
+        now,
+        fields={
+            "due_at": due_at,
+            "next_attempt_at": due_at,
+            "requested_due_at": None,
+            "lease_owner": "",
+            "lease_until": None,
+            "maybe_sent": claim.reconcile,
+        },
+    )
+
+
+def _seconds_needed(target: DeliveryTarget, claim: Claim) -> float:
+    """The longest this target's send can take: each network call may take the connector's timeout."""
+    calls = 1 + len(target.payload.get("media", [])) + (1 if claim.reconcile else 0)
+    return calls * connector_class(target.channel.network).call_seconds
+
+
+def _intent_recorded(target: DeliveryTarget, claim: Claim, marked: set[int], lease_end: float) -> bool:
+    # `marked` gains the target if this write raised its attempt count.
+    """Record this target's intent if the batch did not, and make sure its lease outlasts its send.
+
+    A send of several calls (images, a lookup first) can take longer than what is left of the
+    batch's lease: that target's lease is extended first, fenced by its token like every write.
+    """
+    needed = _seconds_needed(target, claim)
+    extend = time.monotonic() + needed > lease_end - 1.0
+    if target.pk in marked and not extend:
+        return True
+    now = timezone.now()
+    fields: dict[str, Any] = {"updated_at": now}
+    if extend:
+        fields["lease_until"] = now + timedelta(seconds=needed + SEND_MARGIN_SECONDS)
+    if target.pk not in marked:
+        fields.update(
+            maybe_sent=True, attempts=F("attempts") + 1, first_attempt_at=target.first_attempt_at or now
+        )
+    updated = DeliveryTarget.objects.filter(
+        pk=target.pk, state=TargetState.CLAIMED, lease_token=claim.lease_token
+    ).update(**fields)
+    if updated:
+        marked.add(target.pk)
+    return bool(updated)
+
+
+# Outcomes after which the claim's attempt does not count: nothing was tried, or waiting is not failing.
+_NOT_AN_ATTEMPT = frozenset(
+    {None, AttemptOutcome.RATE_LIMITED, AttemptOutcome.PAUSED, AttemptOutcome.CANCELLED, AttemptOutcome.MOVED}
+)
+
+
+def _record(results: Sequence[Result], worker: str, marked: set[int]) -> None:
+    """Write the batch's results, each only under its own lease token, in one transaction.
+
+    `marked`: targets whose attempt count this batch raised. A target a person cancelled or moved
+    while it was held, and that is going back to the queue (or failed), is cancelled or moved now.
+    """
     if not results:
         return
     finished: list[tuple[int, TargetState, str]] = []
     history = []
     with transaction.atomic():
+        requests = {
+            pk: (cancelled, due_at)
+            for pk, cancelled, due_at in DeliveryTarget.objects.filter(
+                pk__in=[r.claim.target_id for r in results]
+            ).values_list("pk", "cancel_requested", "requested_due_at")
+        }
         for result in results:
-            fields = dict(result.fields)
-            if result.to == TargetState.DUE and result.outcome is None:
-                fields["attempts"] = F("attempts") - 1  # given back untried: no attempt was made
-            elif result.outcome == AttemptOutcome.RATE_LIMITED or result.outcome == AttemptOutcome.PAUSED:
-                fields["attempts"] = F("attempts") - 1  # waiting is not a failure
+            result = _honour_requests(result, *requests.get(result.claim.target_id, (False, None)))
+            fields = dict(result.fields, cancel_requested=False, requested_due_at=None)
+            if result.outcome in _NOT_AN_ATTEMPT and result.claim.target_id in marked:
+                fields["attempts"] = F("attempts") - 1
             moved = states.move(
                 result.claim.target_id,
                 TargetState.CLAIMED,
@@ -372,7 +514,52 @@ def _record(results: Sequence[Result], worker: str) -> None:
                         error=result.error[:2000],
                     )
                 )
-            if result.to in (TargetState.SENT, TargetState.FAILED, TargetState.NEEDS_ATTENTION):
+            if result.to in FINAL_FOR_NOW:
                 finished.append((result.claim.target_id, result.to, result.error))
         DeliveryAttempt.objects.bulk_create(history)
         targets_finished(finished)
+
+
+FINAL_FOR_NOW = frozenset(
+    {TargetState.SENT, TargetState.FAILED, TargetState.NEEDS_ATTENTION, TargetState.CANCELLED}
+)
+
+
+def _honour_requests(result: Result, cancelled: bool, due_at: datetime | None) -> Result:
+    """A held target that did not go out follows what a person asked meanwhile."""
+    if result.to not in (TargetState.DUE, TargetState.FAILED):
+        return result
+    if cancelled:
+        fields = {
+            "lease_owner": "",
+            "lease_until": None,
+            "maybe_sent": result.fields.get("maybe_sent", False),
+        }
+        return Result(
+            result.claim,
+            TargetState.CANCELLED,
+            _untried_as(result, AttemptOutcome.CANCELLED),
+            result.started,
+            result.error,
+            fields,
+        )
+    if due_at is not None and result.to == TargetState.DUE:
+        fields = dict(
+            result.fields,
+            due_at=due_at,
+            next_attempt_at=max(due_at, result.fields.get("next_attempt_at") or due_at),
+        )
+        return Result(
+            result.claim,
+            TargetState.SCHEDULED,
+            _untried_as(result, AttemptOutcome.MOVED),
+            result.started,
+            result.error,
+            fields,
+        )
+    return result
+
+
+def _untried_as(result: Result, outcome: AttemptOutcome) -> AttemptOutcome:
+    # The history says what a person's request did, unless the network was called (then, what it said).
+    return outcome if result.outcome is None or result.outcome in _NOT_AN_ATTEMPT else result.outcome

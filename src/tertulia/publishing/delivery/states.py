@@ -23,7 +23,7 @@ S = TargetState
 TRANSITIONS: dict[TargetState, frozenset[TargetState]] = {
     S.SCHEDULED: frozenset({S.DUE, S.SCHEDULED, S.CANCELLED}),
     S.DUE: frozenset({S.CLAIMED, S.SCHEDULED, S.CANCELLED}),
-    S.CLAIMED: frozenset({S.SENT, S.FAILED, S.NEEDS_ATTENTION, S.DUE, S.CLAIMED}),
+    S.CLAIMED: frozenset({S.SENT, S.FAILED, S.NEEDS_ATTENTION, S.DUE, S.CLAIMED, S.SCHEDULED, S.CANCELLED}),
     S.FAILED: frozenset({S.SCHEDULED, S.DUE, S.CANCELLED}),
     S.NEEDS_ATTENTION: frozenset({S.SCHEDULED, S.DUE, S.SENT, S.CANCELLED}),
     S.SENT: frozenset(),

@@ -54,6 +54,10 @@ class DeliveryTarget(models.Model):
     # Set just before a network call: if the worker dies, the next one must reconcile before sending.
     maybe_sent = models.BooleanField(default=False)
     first_attempt_at = models.DateTimeField(null=True, blank=True)
+    # A person cancelled or moved the post while a worker held this row: the worker honours it
+    # right before its network call, and when it gives the row back (ledger.cancel, ledger.reschedule).
+    cancel_requested = models.BooleanField(default=False)
+    requested_due_at = models.DateTimeField(null=True, blank=True)
     remote_id = models.CharField(max_length=255, blank=True)
     url = models.CharField(max_length=500, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -87,6 +91,8 @@ class AttemptOutcome(models.TextChoices):
     FAILED = "failed", _("Failed")
     NEEDS_ATTENTION = "needs_attention", _("Needs attention")
     LEASE_LOST = "lease_lost", _("Taken over by another worker")
+    CANCELLED = "cancelled", _("Cancelled before sending")
+    MOVED = "moved", _("Moved to a new time before sending")
 
 
 class DeliveryAttempt(models.Model):

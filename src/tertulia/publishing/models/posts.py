@@ -19,6 +19,8 @@ class PostState(models.TextChoices):
     PUBLISHED = "published", _("Published")
     PARTIAL = "partial", _("Partly published")
     FAILED = "failed", _("Failed")
+    # Some delivery may or may not be out and its network cannot be asked: a person looks.
+    NEEDS_ATTENTION = "needs_attention", _("Needs attention")
     CANCELLED = "cancelled", _("Cancelled")
 
 

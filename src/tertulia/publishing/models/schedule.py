@@ -50,6 +50,20 @@ class Pause(models.Model):
     class Meta:
         ordering = ("-started_at", "-id")
         indexes = [models.Index(fields=("organization", "ended_at"), name="pause_active")]
+        # One active pause per scope, even when two people press Pause at the same moment (two
+        # constraints, since NULL brands are distinct in a unique index on every database).
+        constraints = [
+            models.UniqueConstraint(
+                fields=("organization", "brand"),
+                condition=models.Q(ended_at__isnull=True, brand__isnull=False),
+                name="pause_one_active_per_brand",
+            ),
+            models.UniqueConstraint(
+                fields=("organization",),
+                condition=models.Q(ended_at__isnull=True, brand__isnull=True),
+                name="pause_one_active_org_wide",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"pause {self.organization_id}/{self.brand_id or '*'}"

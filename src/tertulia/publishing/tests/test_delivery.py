@@ -342,3 +342,183 @@ def test_a_payload_that_cannot_be_read_is_retried_as_never_sent(channels, schedu
     target = _reload(target)
     assert target.state == TargetState.DUE and target.error_kind == ErrorKind.TEMPORARY
     assert not target.maybe_sent and _posts_of(channels[0]) == []
+
+
+# --- people acting on held targets, graceful stops, uncertainty ---------------------------------
+
+
+def _held(target: DeliveryTarget) -> Claim:
+    promote_due()
+    (item,) = claim("holder", limit=1)
+    assert item.target_id == target.pk
+    return item
+
+
+def test_a_post_cancelled_while_a_worker_holds_it_is_dropped_before_the_network(channels, scheduled):
+    (target,) = scheduled(channels[:1])
+    item = _held(target)
+    assert ledger.cancel(Post.objects.get(pk=target.post_id)) == 1
+    assert deliver(item, "holder") == AttemptOutcome.CANCELLED
+    assert _reload(target).state == TargetState.CANCELLED and _posts_of(channels[0]) == []
+    assert Post.objects.get(pk=target.post_id).state == PostState.CANCELLED
+
+
+def test_a_cancel_that_lands_mid_batch_is_honoured_when_the_target_is_given_back(
+    channels, scheduled, monkeypatch
+):
+    (target,) = scheduled(channels[:1])
+    item = _held(target)
+
+    def paused_and_cancelled(organization_id: int, brand_id: int) -> bool:
+        # After the fresh read of people's requests, before the batch records: a pause holds the
+        # target, and meanwhile someone cancels the post.
+        ledger.cancel(Post.objects.get(pk=target.post_id))
+        return True
+
+    monkeypatch.setattr(sending, "is_paused", paused_and_cancelled)
+    results = deliver_batch([item], "holder")
+    assert results[0].outcome == AttemptOutcome.PAUSED
+    target = _reload(target)
+    assert target.state == TargetState.CANCELLED and not target.cancel_requested
+    assert [a.outcome for a in DeliveryAttempt.objects.filter(target=target)] == [AttemptOutcome.CANCELLED]
+    assert _posts_of(channels[0]) == []
+    assert Post.objects.get(pk=target.post_id).state == PostState.CANCELLED
+
+
+def test_a_post_moved_later_while_held_goes_back_to_the_calendar(channels, scheduled):
+    (target,) = scheduled(channels[:1])
+    item = _held(target)
+    later = timezone.now() + timedelta(hours=5)
+    assert ledger.reschedule(Post.objects.get(pk=target.post_id), later) == 1
+    assert deliver(item, "holder") == AttemptOutcome.MOVED
+    target = _reload(target)
+    assert target.state == TargetState.SCHEDULED and target.due_at == later and target.attempts == 0
+    assert target.requested_due_at is None and _posts_of(channels[0]) == []
+
+
+def test_rescheduling_a_failed_target_gives_it_all_its_attempts_again(channels, scheduled):
+    (target,) = scheduled(channels[:1])
+    DeliveryTarget.objects.filter(pk=target.pk).update(state=TargetState.FAILED, attempts=6)
+    post = Post.objects.get(pk=target.post_id)
+    ledger.enqueue(post, timezone.now() + timedelta(hours=1), {target.variant_id: target.payload})
+    target = _reload(target)
+    assert target.state == TargetState.SCHEDULED and target.attempts == 0
+
+
+def _unsearchable(monkeypatch) -> None:
+    monkeypatch.setattr(
+        SandboxConnector,
+        "capabilities",
+        SandboxConnector.capabilities - {Capability.FIND_OWN_POST, Capability.IDEMPOTENT_PUBLISH},
+    )
+
+
+def test_a_persons_retry_on_a_network_that_cannot_be_checked_sends_instead_of_asking_again(
+    channels, scheduled, monkeypatch, author
+):
+    from tertulia.core.actions.context import Actor
+    from tertulia.publishing.actions.delivery import retry_is_blind, retry_target
+
+    _unsearchable(monkeypatch)
+    (target,) = scheduled(channels[:1])
+    DeliveryTarget.objects.filter(pk=target.pk).update(maybe_sent=True, state=TargetState.DUE)
+    run_once("w")
+    target = _reload(target)
+    assert target.state == TargetState.NEEDS_ATTENTION and retry_is_blind(target)
+    assert Post.objects.get(pk=target.post_id).state == PostState.NEEDS_ATTENTION  # not "failed"
+    retry_target(Actor(user=author, via="web"), target)
+    run_once("w")
+    assert _reload(target).state == TargetState.SENT and len(_posts_of(channels[0])) == 1
+
+
+def test_on_a_network_that_cannot_be_checked_each_intent_is_written_right_before_its_call(
+    channels, scheduled, monkeypatch
+):
+    _unsearchable(monkeypatch)
+    targets = scheduled(channels[:1] * 1 + channels[1:2], "Uno")
+    seen: list[int] = []
+    publish = SandboxConnector.publish
+
+    def watching(self, post):
+        # A worker killed at this instant leaves only the target on the wire marked as possibly out.
+        seen.append(DeliveryTarget.objects.filter(maybe_sent=True).count())
+        return publish(self, post)
+
+    monkeypatch.setattr(SandboxConnector, "publish", watching)
+    assert run_once("w") == 2
+    assert seen == [1, 2]
+    assert {_reload(t).state for t in targets} == {TargetState.SENT}
+    assert {_reload(t).attempts for t in targets} == {1}
+
+
+def test_a_graceful_stop_gives_back_what_it_has_not_tried_untouched(channels, scheduled):
+    targets = scheduled(channels, "Parada")
+    promote_due()
+    claims = claim("stopping", limit=3)
+    calls = iter([False, True, True])
+    results = deliver_batch(claims, "stopping", stopping=lambda: next(calls))
+    assert [r.to for r in results].count(TargetState.SENT) == 1
+    for target in map(_reload, targets):
+        if target.state != TargetState.SENT:
+            assert target.state == TargetState.DUE and not target.maybe_sent and target.attempts == 0
+
+
+def test_a_lookup_never_adopts_the_post_another_delivery_owns(channels, scheduled):
+    SandboxAccount.objects.filter(handle=channels[0].handle.lstrip("@")).update(keeps_idempotency_keys=False)
+    first, second = (
+        scheduled(channels[:1], texts=["Mismo texto"])[0],
+        scheduled(channels[:1], texts=["Mismo texto"])[0],
+    )
+    DeliveryTarget.objects.filter(pk=second.pk).update(due_at=timezone.now() + timedelta(hours=1))
+    run_once("w")
+    assert _reload(first).state == TargetState.SENT
+    # The second, same text on the same channel, comes back from a killed worker: the only post the
+    # lookup can find is the first's.
+    DeliveryTarget.objects.filter(pk=second.pk).update(
+        due_at=timezone.now(),
+        next_attempt_at=timezone.now(),
+        maybe_sent=True,
+        first_attempt_at=timezone.now(),
+        state=TargetState.DUE,
+    )
+    run_once("w")
+    second = _reload(second)
+    assert second.state == TargetState.NEEDS_ATTENTION and "same text" in second.last_error
+    assert second.remote_id == "" and len(_posts_of(channels[0])) == 1
+
+
+def test_a_send_of_several_calls_gets_a_lease_long_enough(channels, scheduled, monkeypatch):
+    monkeypatch.setattr(SandboxConnector, "call_seconds", 40.0)
+    (target,) = scheduled(channels[:1])
+    DeliveryTarget.objects.filter(pk=target.pk).update(
+        payload={"text": "Con fotos", "media": [{"rendition": 1}, {"rendition": 2}]}
+    )
+    item = _held(target)
+    target = _reload(target)
+    marked: set[int] = set()
+    before = target.lease_until
+    assert sending._intent_recorded(target, item, marked, lease_end=0.0)
+    after = _reload(target).lease_until
+    assert before is not None and after is not None
+    assert marked == {target.pk} and after - timezone.now() > timedelta(seconds=3 * 40)
+    assert after > before
+
+
+def test_a_graceful_stop_waits_for_every_dispatcher_to_record_its_batch():
+    import time as clock
+
+    from tertulia.publishing.delivery.dispatcher import Dispatcher, stop_all
+
+    class Busy(Dispatcher):
+        finished = False
+
+        def run(self) -> None:  # a batch that takes a moment to record once asked to stop
+            self.stopping.wait()
+            clock.sleep(0.2)
+            self.finished = True
+
+    dispatchers = [Busy(n) for n in range(2)]
+    for dispatcher in dispatchers:
+        dispatcher.start()
+    stop_all(dispatchers, timeout=10)
+    assert all(d.finished and not d.is_alive() for d in dispatchers)

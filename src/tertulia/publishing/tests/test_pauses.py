@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from tertulia.core.actions.context import Actor
 from tertulia.core.models import AuditEntry, Role
@@ -39,3 +40,33 @@ def test_a_brand_of_another_organization_cannot_be_paused_from_here(org):
     other_brand = make_brand(make_org())
     with pytest.raises(PauseRefused):
         pause(owner_actor, org, other_brand)
+
+
+def test_the_database_keeps_one_active_pause_per_scope(org, brand):
+    from django.db import IntegrityError, transaction
+
+    from tertulia.publishing.models import Pause
+
+    Pause.objects.create(organization=org, brand=None)
+    Pause.objects.create(organization=org, brand=brand)
+    for scope in (None, brand):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Pause.objects.create(organization=org, brand=scope)
+    # Ended pauses do not count: a scope can be paused again and again.
+    Pause.objects.filter(organization=org).update(ended_at=timezone.now())
+    assert pause(Actor.system(), org, None) and pause(Actor.system(), org, brand)
+
+
+def test_a_pause_pressed_at_the_same_moment_returns_the_one_that_won(org, brand, monkeypatch):
+    from tertulia.publishing.models import Pause
+
+    first = Pause.objects.create(organization=org, brand=brand)
+
+    class Nobody:
+        """What the other request saw a moment before the first pause was written."""
+
+        def filter(self, **kwargs):
+            return Pause.objects.none()
+
+    monkeypatch.setattr(Pause.objects, "select_for_update", lambda: Nobody())
+    assert pause(Actor.system(), org, brand) == first

@@ -10,8 +10,9 @@ import pytest
 from django.db.models import F
 from django.utils import timezone
 
+from tertulia.core.actions.channels import connect_channel
 from tertulia.core.actions.context import Actor
-from tertulia.core.models import AuditEntry, Brand, Membership, Organization, Role, User
+from tertulia.core.models import AuditEntry, Brand, Channel, Membership, Organization, Role, User
 from tertulia.core.models.audit import Via
 from tertulia.core.tests.factories import make_brand, make_member, make_org
 from tertulia.inbox.models import Notification, NotificationKind
@@ -27,6 +28,7 @@ from tertulia.publishing.models import (
     PostComment,
     PostState,
     StepMode,
+    Variant,
     WorkflowKind,
 )
 
@@ -90,7 +92,12 @@ def by(user: User | None) -> Actor:
 
 
 def write(team: Team, author: User, text: str = "Nuevo menú de otoño") -> Post:
-    return Post.objects.create(organization=team.org, brand=team.brand, created_by=author, text=text)
+    post = Post.objects.create(organization=team.org, brand=team.brand, created_by=author, text=text)
+    channel = Channel.objects.filter(brand=team.brand).first() or connect_channel(
+        Actor.system(), team.brand, "sandbox", "@cafe", "Café"
+    )
+    Variant.objects.create(post=post, channel=channel)
+    return post
 
 
 def reload(post: Post) -> Post:

@@ -13,7 +13,7 @@ from PIL import Image
 from tertulia.core.actions.context import Actor
 from tertulia.core.models import Role
 from tertulia.core.tests.factories import make_member
-from tertulia.publishing.actions.scheduling import SchedulingRefused, approved, schedule
+from tertulia.publishing.actions.scheduling import SchedulingRefused, approved, render_ahead, schedule
 from tertulia.publishing.delivery.dispatcher import run_once
 from tertulia.publishing.models import (
     DeliveryTarget,
@@ -92,6 +92,20 @@ def test_images_go_out_as_renditions_for_the_placement_with_their_alt_text(
     assert (landscape.width, landscape.height) == (1200, 628)
     assert (square.width, square.height) == (1080, 1080)
     assert targets[0].payload["media"][0]["alt"] == "Fachada de la tienda"
+
+
+def test_renditions_are_made_ahead_so_scheduling_only_points_at_them(post, author, image_asset, channels):
+    """Rendering takes about a second per image: it happens before the write transaction, and the
+    transaction then finds the renditions made (the same rows, not new ones)."""
+    PostMedia.objects.create(post=post, asset=image_asset)
+    Variant.objects.filter(post=post, channel=channels[1]).update(placement="square")
+    render_ahead(post)
+    made = set(Rendition.objects.values_list("pk", flat=True))
+    assert {(r.width, r.height) for r in Rendition.objects.all()} == {(1200, 628), (1080, 1080)}
+    schedule(Actor(user=author, via="web"), post)
+    assert set(Rendition.objects.values_list("pk", flat=True)) == made
+    used = {t.payload["media"][0]["rendition"] for t in DeliveryTarget.objects.filter(post=post)}
+    assert used == made
 
 
 def test_text_over_a_networks_limit_is_refused_when_scheduling_not_when_sending(post, author):
