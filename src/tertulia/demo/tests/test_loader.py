@@ -83,3 +83,27 @@ def test_simulated_traffic_reaches_the_demo_channels_through_the_connector():
 def test_no_traffic_when_the_rate_is_zero():
     load_demo(rate_per_minute=0)
     assert run_due_ticks(timezone.now() + timedelta(minutes=2)) == 0
+
+
+def test_demo_has_posts_at_every_stage_of_publishing(settings, tmp_path):
+    from tertulia.publishing.models import DeliveryTarget, MediaAsset, Post, PostState, TargetState
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    load_demo(rate_per_minute=0)
+    brand = Brand.objects.get(name=content.MAIN_BRAND["name"])
+    states = sorted(Post.objects.filter(brand=brand).values_list("state", flat=True))
+    assert states == sorted(
+        [
+            PostState.IN_REVIEW,
+            PostState.CHANGES_REQUESTED,
+            PostState.SCHEDULED,
+            PostState.SCHEDULED,  # the one going out now, until the worker sends it
+            PostState.DRAFT,
+        ]
+    )
+    assert MediaAsset.objects.filter(brand=brand).count() == 2
+    assert MediaAsset.objects.filter(brand=brand, alt_text="").count() == 1  # the composer warns about it
+    due_now = DeliveryTarget.objects.filter(brand=brand, due_at__lte=timezone.now())
+    assert due_now.count() == 1 and due_now.get().state == TargetState.SCHEDULED
+    load_demo(rate_per_minute=0)  # loading again adds nothing
+    assert Post.objects.filter(brand=brand).count() == 5
