@@ -18,6 +18,7 @@ from ninja import Field, Schema
 from ninja.params.functions import Path as PathParam
 from pydantic import AfterValidator, ConfigDict, StringConstraints, field_validator
 
+from tertulia.api.scopes import Scope
 from tertulia.core.models import ChannelStatus, Role
 from tertulia.core.models.brand import Direction, Kpi
 
@@ -422,7 +423,7 @@ class TokenCreatedOut(TokenOut):
 
 class TokenIn(Input):
     name: Text = Field(..., max_length=100, min_length=1)
-    scopes: Annotated[list[ScopeText], Field(min_length=1, max_length=20)]
+    scopes: Annotated[list[ScopeText], Field(min_length=1, max_length=len(Scope))]
     expires_at: Moment | None = Field(None, description="Optional; a time without offset is read as UTC.")
 
 

@@ -36,6 +36,11 @@ class Scope(StrEnum):
     MODERATION_WRITE = "moderation:write"
     MODERATION_RULES_WRITE = "moderation_rules:write"
     MODERATION_APPROVE = "moderation:approve"
+    POSTS_READ = "posts:read"
+    POSTS_WRITE = "posts:write"
+    POSTS_REVIEW = "posts:review"
+    POSTS_PUBLISH = "posts:publish"
+    PUBLISHING_MANAGE = "publishing:manage"
 
 
 # Every member may see the organization and manage their own tokens (Perm.VIEW).
@@ -61,6 +66,13 @@ SCOPE_PERMISSION: dict[Scope, Perm] = {
     Scope.MODERATION_WRITE: Perm.MODERATE,
     Scope.MODERATION_RULES_WRITE: Perm.MANAGE_BRANDS,
     Scope.MODERATION_APPROVE: Perm.APPROVE_MODERATION,
+    # Publishing: contributors write and send for review; approvers decide; publishers schedule on
+    # channels they operate; managers pause publishing and set approval workflows.
+    Scope.POSTS_READ: Perm.VIEW,
+    Scope.POSTS_WRITE: Perm.PROPOSE_POSTS,
+    Scope.POSTS_REVIEW: Perm.APPROVE_POSTS,
+    Scope.POSTS_PUBLISH: Perm.PUBLISH_POSTS,
+    Scope.PUBLISHING_MANAGE: Perm.MANAGE_PUBLISHING,
 }
 
 SCOPE_DESCRIPTION: dict[Scope, Promise] = {
@@ -83,6 +95,11 @@ SCOPE_DESCRIPTION: dict[Scope, Promise] = {
     Scope.MODERATION_WRITE: _("Hide, show again, delete or block messages by hand"),
     Scope.MODERATION_RULES_WRITE: _("Create, change and delete moderation rules"),
     Scope.MODERATION_APPROVE: _("Approve or reject other people's requests to delete or block"),
+    Scope.POSTS_READ: _("See posts, their reviews and delivery results, the media library and pauses"),
+    Scope.POSTS_WRITE: _("Write posts, upload images, send posts for review and cancel your own"),
+    Scope.POSTS_REVIEW: _("Approve posts or ask for changes, and comment on them"),
+    Scope.POSTS_PUBLISH: _("Schedule posts, retry deliveries and confirm them by hand"),
+    Scope.PUBLISHING_MANAGE: _("Pause and resume publishing; change approval workflows"),
 }
 
 ALL_SCOPES: tuple[str, ...] = tuple(s.value for s in Scope)

@@ -28,14 +28,21 @@ from tertulia.api.routers import (
     me,
     members,
     organization,
+    publishing_admin,
+    publishing_flow,
+    publishing_media,
+    publishing_posts,
     rehearsals,
     tokens,
 )
 from tertulia.api.routers import inbox_settings as inbox_settings_router
 from tertulia.api.routers import moderation as moderation_router
+from tertulia.api.routers import publishing_calendar as publishing_calendar_router
 
 DESCRIPTION = """\
 The Tertulia REST API: brands, channels, contacts, members and the audit trail of one organization.
+Publishing too: posts with a variant per channel, their checks, review, scheduling and delivery results,
+the media library, pauses (crisis mode) and approval workflows.
 
 Authenticate with a personal access token: `Authorization: Bearer trt_...`. A token acts in one
 organization, carries scopes, and is never worth more than its owner: each request needs the scope
@@ -101,6 +108,9 @@ def build_api() -> NinjaAPI:
         instance.add_router("", module.router)
     instance.add_router("", inbox_settings_router.router)
     instance.add_router("", moderation_router.router)
+    for publishing in (publishing_posts, publishing_flow, publishing_media, publishing_admin):
+        instance.add_router("", publishing.router)
+    instance.add_router("", publishing_calendar_router.router)
     return instance
 
 

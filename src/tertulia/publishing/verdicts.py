@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from tertulia.connectors.base import Capability
-from tertulia.connectors.registry import connector_class
+from tertulia.connectors.registry import UnknownNetwork, connector_class
 from tertulia.core.models import Channel, ChannelStatus
 from tertulia.publishing.models import MediaAsset, Post, PostMedia, Variant
 from tertulia.publishing.rules.check import TextCheck, check_text
@@ -79,8 +79,21 @@ def verdict_for(
 ) -> ChannelVerdict:
     channel = variant.channel
     network = channel.network
-    connector = connector_class(network)
     text = sent_text(post_text, variant.text, network, utm_campaign)
+    try:
+        connector = connector_class(network)
+    except UnknownNetwork:
+        return ChannelVerdict(
+            channel=channel,
+            network_name=network,
+            text=text,
+            own_text=bool(variant.text),
+            check=None,
+            placement=None,
+            placements=(),
+            errors=(_("Tertulia has no connector for %(network)s any more.") % {"network": network},),
+            warnings=(),
+        )
     errors: list[str] = []
     warnings: list[str] = []
     if channel.status in (ChannelStatus.NEEDS_RECONNECT, ChannelStatus.DISCONNECTED):

@@ -13,9 +13,13 @@ from tertulia.web.views import (
     team,
     tokens,
 )
+from tertulia.web.views import calendar as calendar_views
+from tertulia.web.views import compose as compose_views
 from tertulia.web.views import contacts as contact_views
 from tertulia.web.views import inbox_settings as inbox_setup
+from tertulia.web.views import media as media_views
 from tertulia.web.views import moderation as moderation_views
+from tertulia.web.views import publishing_settings as publishing_setup
 
 app_name = "web"
 
@@ -53,6 +57,22 @@ urlpatterns = [
     path("publish/posts/<int:post_id>/", posts.post_detail, name="post-detail"),
     path("publish/posts/<int:post_id>/cancel/", posts.post_cancel, name="post-cancel"),
     path("publish/deliveries/<int:target_id>/", posts.target_action, name="post-target"),
+    path("publish/new/", compose_views.compose_new, name="post-new"),
+    path("publish/check/", compose_views.compose_check, name="compose-check"),
+    path("publish/posts/<int:post_id>/edit/", compose_views.compose_edit, name="post-edit"),
+    path("publish/posts/<int:post_id>/review/", posts.post_review, name="post-review"),
+    path("publish/posts/<int:post_id>/duplicate/", posts.post_duplicate, name="post-duplicate"),
+    path("publish/posts/<int:post_id>/schedule/", posts.post_schedule, name="post-schedule"),
+    path("publish/media/", media_views.media_library, name="media"),
+    path("publish/media/upload/", media_views.media_upload, name="media-upload"),
+    path("publish/media/<int:asset_id>/", media_views.media_describe, name="media-describe"),
+    path("publish/media/<int:asset_id>/delete/", media_views.media_delete, name="media-delete"),
+    path("publish/media/<int:asset_id>/file/", media_views.media_file, name="media-file"),
+    path("publish/calendar/", calendar_views.calendar, name="calendar"),
+    path("publish/queue/", calendar_views.queue_slots, name="queue"),
+    path("publish/queue/<int:channel_id>/", calendar_views.save_queue_slots, name="queue-channel"),
+    path("publish/posts/<int:post_id>/move/", calendar_views.move_post, name="post-move"),
+    path("publish/posts/<int:post_id>/queue/", calendar_views.queue_post, name="post-queue"),
     path("listen/", sections.listen, name="listen"),
     path("crisis/", sections.crisis, name="crisis"),
     path("analytics/", sections.analytics, name="analytics"),
@@ -75,6 +95,19 @@ urlpatterns = [
     path("settings/inbox/replies/<int:reply_id>/delete/", inbox_setup.delete_reply, name="inbox-reply-del"),
     path("settings/inbox/tags/<int:tag_id>/rename/", inbox_setup.rename_tag, name="inbox-tag-rename"),
     path("settings/inbox/tags/<int:tag_id>/delete/", inbox_setup.delete_tag, name="inbox-tag-delete"),
+    path("settings/publishing/", publishing_setup.publishing_settings, name="publishing-settings"),
+    path("publish/paused/", publishing_setup.paused_banner, name="publishing-paused"),
+    path(
+        "settings/publishing/workflows/<slug:kind>/",
+        publishing_setup.save_workflow,
+        name="publishing-workflow",
+    ),
+    path("settings/publishing/pause/", publishing_setup.pause_publishing, name="publishing-pause"),
+    path(
+        "settings/publishing/pauses/<int:pause_id>/resume/",
+        publishing_setup.resume_publishing,
+        name="publishing-resume",
+    ),
     path("settings/moderation/", moderation_views.moderation, name="moderation"),
     path("settings/moderation/rules/", moderation_views.rule_create, name="moderation-rule-create"),
     path("settings/moderation/rules/<int:rule_id>/", moderation_views.rule_edit, name="moderation-rule"),

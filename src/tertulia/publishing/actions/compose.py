@@ -17,14 +17,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tertulia.core.actions.audit import record
 from tertulia.core.actions.context import Actor
 from tertulia.core.models import Brand, Channel, User
-from tertulia.core.permissions import Perm, has_perm
-from tertulia.publishing.actions.scheduling import PAST_GRACE
+from tertulia.core.permissions import Perm, has_perm, may_operate_channel
+from tertulia.publishing.actions.scheduling import time_refusal
 from tertulia.publishing.delivery import states
 from tertulia.publishing.models import (
     DeliveryTarget,
@@ -133,6 +132,12 @@ def update_post(actor: Actor, post: Post, spec: DraftSpec, *, version: int) -> P
     channels, assets = _validate(post.brand, spec)
     before_state = post.state
     if post.state == PostState.SCHEDULED:
+        # Taking a post off the calendar asks what moving it asks: operating each of its channels.
+        for variant in Variant.objects.filter(post=post).select_related("channel"):
+            if not may_operate_channel(user, variant.channel):
+                raise ComposeRefused(
+                    [_("You do not operate @%(handle)s.") % {"handle": variant.channel.handle}]
+                )
         _take_off_ledger(post)
     post.title = spec.title.strip()
     post.text = spec.text
@@ -229,8 +234,9 @@ def _lock(post: Post) -> Post:
 
 
 def _check_time(when: datetime | None) -> None:
-    if when is not None and when < timezone.now() - PAST_GRACE:
-        raise ComposeRefused([_("That time has passed: choose a time from now on.")])
+    refusal = time_refusal(when)
+    if refusal:
+        raise ComposeRefused([refusal])
 
 
 def _validate(brand: Brand, spec: DraftSpec) -> tuple[dict[int, Channel], dict[int, MediaAsset]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from tertulia.connectors.registry import connector_class
+from tertulia.connectors.registry import UnknownNetwork, connector_class
 from tertulia.core.actions.audit import record
 from tertulia.core.actions.context import Actor
 from tertulia.core.permissions import Perm, has_perm, may_operate_channel
@@ -29,7 +29,13 @@ def _require_operator(actor: Actor, target: DeliveryTarget) -> None:
 def retry_is_blind(target: DeliveryTarget) -> bool:
     """Whether a retry would send without any check: the target may be out and its network can
     neither be searched nor dedupe our key. The person retrying is then the check (the page says so)."""
-    return target.maybe_sent and not can_reconcile(connector_class(target.channel.network), target)
+    if not target.maybe_sent:
+        return False
+    try:
+        connector = connector_class(target.channel.network)
+    except UnknownNetwork:
+        return False  # nothing can be sent there at all
+    return not can_reconcile(connector, target)
 
 
 @transaction.atomic

@@ -13,12 +13,14 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 
 from tertulia.core.actions.audit import record
 from tertulia.core.actions.context import Actor
 from tertulia.core.permissions import Perm, has_perm, may_operate_channel
 from tertulia.publishing.delivery import ledger
 from tertulia.publishing.imaging.intake import ImageRefused
+from tertulia.publishing.links import post_path
 from tertulia.publishing.models import Post, PostMedia, PostState, Variant
 from tertulia.publishing.renditions import rendition_for
 from tertulia.publishing.rules.networks import rules_for
@@ -26,6 +28,20 @@ from tertulia.publishing.verdicts import VariantDraft, sent_text, verdict_for
 
 # A time this close behind "now" still counts as "now" (the form took a moment to submit).
 PAST_GRACE = timedelta(minutes=1)
+# Nobody plans a post further ahead; a bound keeps every stored time showable in every time zone.
+FURTHEST_AHEAD = timedelta(days=5 * 366)
+
+
+def time_refusal(when: datetime | None, now: datetime | None = None) -> str:
+    """Why `when` cannot be a post's time ("" if it can)."""
+    now = now or timezone.now()
+    if when is None:
+        return ""
+    if when < now - PAST_GRACE:
+        return _("That time has passed: choose a time from now on.")
+    if when > now + FURTHEST_AHEAD:
+        return _("That is more than five years ahead: choose a nearer time.")
+    return ""
 
 
 class SchedulingRefused(Exception):
@@ -118,10 +134,18 @@ def _schedule(actor: Actor, post: Post, when: datetime | None) -> Post:
         raise SchedulingRefused(_("Only an approved post can be scheduled."))
     now = timezone.now()
     when = when or now
-    if when < now - PAST_GRACE:
-        raise SchedulingRefused(_("That time has passed: choose a time from now on."))
+    refusal = time_refusal(when, now)
+    if refusal:
+        raise SchedulingRefused(refusal)
     before = post.scheduled_at
-    _enqueue(post, max(when, now))
+    if post.state == PostState.SCHEDULED:
+        # Only the time moves: what was frozen at scheduling (texts, crops, alt texts as reviewed)
+        # stays, whatever was edited in the media library since.
+        ledger.reschedule(post, max(when, now))
+        post.scheduled_at = max(when, now)
+        post.save(update_fields=["scheduled_at", "updated_at"])
+    else:
+        _enqueue(post, max(when, now))
     record(actor, post.organization, "post.scheduled", post, {"scheduled_at": [before, post.scheduled_at]})
     return post
 
@@ -149,6 +173,33 @@ def approved(actor: Actor, post: Post) -> Post:
             post.state = PostState.APPROVED
             post.save(update_fields=["state", "updated_at"])
         return post
-    _enqueue(post, max(when, now))
+    try:
+        with transaction.atomic():
+            _enqueue(post, max(when, now))
+    except SchedulingRefused as refused:
+        # The approval stands; what stops the post (an image that cannot be cropped, a channel that
+        # lost its access since) is for the author to fix, then schedule.
+        _could_not_schedule(actor, post, str(refused))
+        return post
     record(actor, post.organization, "post.scheduled", post, {"scheduled_at": [None, post.scheduled_at]})
     return post
+
+
+def _could_not_schedule(actor: Actor, post: Post, reason: str) -> None:
+    from tertulia.inbox.models import NotificationKind
+    from tertulia.inbox.notifications import notify_people
+
+    post.state = PostState.APPROVED
+    post.save(update_fields=["state", "updated_at"])
+    record(actor, post.organization, "post.not_scheduled", post, {"reason": [None, reason[:500]]})
+    author = post.created_by
+    if author is None:
+        return
+    with override(author.language or None):
+        text = _("“%(post)s” was approved but could not be scheduled: %(reason)s") % {
+            "post": str(post)[:80],
+            "reason": reason[:300],
+        }
+    notify_people(
+        post.organization_id, [author], NotificationKind.PUBLISH_FAILED, text, url=post_path(post.pk)
+    )

@@ -34,7 +34,10 @@ def enqueue(post: Post, due_at: datetime, payloads: Mapping[int, dict[str, Any]]
     variants = {
         v.pk: v for v in Variant.objects.filter(post=post, pk__in=list(payloads)).select_related("channel")
     }
-    existing = {t.variant_id: t for t in DeliveryTarget.objects.filter(variant_id__in=list(variants))}
+    existing = {
+        t.variant_id: t
+        for t in DeliveryTarget.objects.select_for_update().filter(variant_id__in=list(variants))
+    }
     created = []
     for variant_id, payload in payloads.items():
         variant = variants[variant_id]
@@ -80,6 +83,7 @@ def enqueue(post: Post, due_at: datetime, payloads: Mapping[int, dict[str, Any]]
     return list(DeliveryTarget.objects.filter(post=post))
 
 
+@transaction.atomic
 def reschedule(post: Post, due_at: datetime) -> int:
     """Move every target not yet taken to a new time. Returns how many moved.
 
@@ -87,7 +91,9 @@ def reschedule(post: Post, due_at: datetime) -> int:
     call if the new time is later (what is already on the wire cannot be recalled).
     """
     moved = 0
-    for target in DeliveryTarget.objects.filter(
+    # Locked: a worker cannot claim or give back a row between this read and its move (PostgreSQL;
+    # SQLite serialises the two transactions anyway).
+    for target in DeliveryTarget.objects.select_for_update().filter(
         post=post, state__in=[TargetState.SCHEDULED, TargetState.DUE, TargetState.CLAIMED]
     ):
         if target.state == TargetState.CLAIMED:
@@ -105,12 +111,13 @@ def _request_new_time(target_id: int, due_at: datetime) -> int:
     )
 
 
+@transaction.atomic
 def cancel(post: Post) -> int:
     """Stop what has not gone out. A target a worker holds is marked: the worker drops it before
     its network call, or when it gives it back; one already on the wire finishes (it cannot be
     recalled)."""
     cancelled = 0
-    for target in DeliveryTarget.objects.filter(
+    for target in DeliveryTarget.objects.select_for_update().filter(  # locked, as in `reschedule`
         post=post,
         state__in=[
             TargetState.SCHEDULED,

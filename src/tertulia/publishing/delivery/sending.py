@@ -44,7 +44,7 @@ from tertulia.connectors.base import (
     RateLimited,
     TemporaryFailure,
 )
-from tertulia.connectors.registry import connector_class, open_connector
+from tertulia.connectors.registry import UnknownNetwork, connector_class, open_connector
 from tertulia.core.models import ChannelStatus
 from tertulia.publishing.delivery import states
 from tertulia.publishing.delivery.claims import Claim, lease_seconds
@@ -343,7 +343,12 @@ def deliver_batch(
     ready: list[DeliveryTarget] = []
     for target in targets:
         claim, channel = by_id[target.pk], target.channel
-        if channel.status != ChannelStatus.ACTIVE:
+        if not _known_network(channel.network):
+            message = _(
+                "Tertulia has no connector for %(network)s any more: this delivery cannot be sent."
+            ) % {"network": channel.network}
+            results.append(_needs_attention(claim, started, message, ErrorKind.CHANNEL))
+        elif channel.status != ChannelStatus.ACTIVE:
             message = _("The channel @%(handle)s is %(status)s: reconnect or resume it, then retry.") % {
                 "handle": channel.handle,
                 "status": ChannelStatus(channel.status).label.lower(),
@@ -404,7 +409,10 @@ def _requests(target_id: int) -> _Requests | None:
 
 
 def _dropped(claim: Claim, now: datetime) -> Result:
-    # Cancelled by a person while held: nothing of this claim reached the network.
+    # Cancelled by a person while held: nothing of this claim reached the network (but an earlier
+    # attempt may have: then a person looks, see `_honour_requests`).
+    if claim.reconcile:
+        return _honour_requests(_given_back(claim, now), cancelled=True, due_at=None)
     return Result(
         claim,
         TargetState.CANCELLED,
@@ -429,6 +437,14 @@ def _moved(claim: Claim, now: datetime, due_at: datetime) -> Result:
             "maybe_sent": claim.reconcile,
         },
     )
+
+
+def _known_network(network: str) -> bool:
+    try:
+        connector_class(network)
+    except UnknownNetwork:
+        return False
+    return True
 
 
 def _seconds_needed(target: DeliveryTarget, claim: Claim) -> float:
@@ -481,11 +497,13 @@ def _record(results: Sequence[Result], worker: str, marked: set[int]) -> None:
     finished: list[tuple[int, TargetState, str]] = []
     history = []
     with transaction.atomic():
+        # Locked until the results are written, so a cancel or move cannot land in between and be
+        # cleared unread (PostgreSQL; SQLite's write lock covers the whole transaction).
         requests = {
             pk: (cancelled, due_at)
-            for pk, cancelled, due_at in DeliveryTarget.objects.filter(
-                pk__in=[r.claim.target_id for r in results]
-            ).values_list("pk", "cancel_requested", "requested_due_at")
+            for pk, cancelled, due_at in DeliveryTarget.objects.select_for_update()
+            .filter(pk__in=[r.claim.target_id for r in results])
+            .values_list("pk", "cancel_requested", "requested_due_at")
         }
         for result in results:
             result = _honour_requests(result, *requests.get(result.claim.target_id, (False, None)))
@@ -526,29 +544,42 @@ FINAL_FOR_NOW = frozenset(
 
 
 def _honour_requests(result: Result, cancelled: bool, due_at: datetime | None) -> Result:
-    """A held target that did not go out follows what a person asked meanwhile."""
-    if result.to not in (TargetState.DUE, TargetState.FAILED):
+    """A held target that did not go out follows what a person asked meanwhile.
+
+    Cancelled: cancelled, unless it may be out (an earlier or this attempt may have reached the
+    network): then a person looks, as for any uncertain delivery, rather than a "cancelled" that
+    could hide a published post.
+    """
+    maybe_sent = bool(result.fields.get("maybe_sent", False))
+    undecided = result.to in (TargetState.DUE, TargetState.FAILED) or (
+        result.to == TargetState.NEEDS_ATTENTION and not maybe_sent
+    )
+    if not undecided:
         return result
     if cancelled:
-        fields = {
-            "lease_owner": "",
-            "lease_until": None,
-            "maybe_sent": result.fields.get("maybe_sent", False),
-        }
+        if maybe_sent:
+            message = _(
+                "The post was cancelled while this delivery may already have gone out. Look at the "
+                "channel: mark it published if it is there."
+            )
+            return _needs_attention(
+                result.claim, result.started, message, ErrorKind.UNCERTAIN, maybe_sent=True
+            )
+        dropped: dict[str, Any] = {"lease_owner": "", "lease_until": None, "maybe_sent": False}
         return Result(
             result.claim,
             TargetState.CANCELLED,
             _untried_as(result, AttemptOutcome.CANCELLED),
             result.started,
             result.error,
-            fields,
+            dropped,
         )
     if due_at is not None and result.to == TargetState.DUE:
-        fields = dict(
-            result.fields,
-            due_at=due_at,
-            next_attempt_at=max(due_at, result.fields.get("next_attempt_at") or due_at),
-        )
+        fields: dict[str, Any] = {
+            **result.fields,
+            "due_at": due_at,
+            "next_attempt_at": max(due_at, result.fields.get("next_attempt_at") or due_at),
+        }
         return Result(
             result.claim,
             TargetState.SCHEDULED,

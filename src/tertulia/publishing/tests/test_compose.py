@@ -214,3 +214,21 @@ def test_review_refuses_a_post_with_errors_naming_the_channel(brand, author, cha
     with pytest.raises(review.ReviewRefused, match="at least one channel"):
         review.submit(by(author), empty)
     assert post_verdicts(empty) == []
+
+
+def test_taking_a_scheduled_post_off_the_calendar_needs_its_channels(brand, author, channels, org):
+    post = create_post(
+        by(author), brand, spec(channels[:1], scheduled_at=timezone.now() + timedelta(hours=2))
+    )
+    review.submit(by(author), post)
+    assert Post.objects.get(pk=post.pk).state == PostState.SCHEDULED
+    stranger = make_member(org, Role.COMMUNITY_MANAGER, email="otra@example.com")  # operates nothing
+    post = Post.objects.get(pk=post.pk)
+    with pytest.raises(ComposeRefused, match="do not operate"):
+        update_post(by(stranger), post, spec(channels[:1], text="Mía"), version=post.version)
+    assert Post.objects.get(pk=post.pk).state == PostState.SCHEDULED
+
+
+def test_a_time_years_ahead_is_refused(brand, author, channels):
+    with pytest.raises(ComposeRefused, match="five years"):
+        create_post(by(author), brand, spec(channels, scheduled_at=timezone.now() + timedelta(days=2000)))

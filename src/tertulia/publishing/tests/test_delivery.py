@@ -522,3 +522,35 @@ def test_a_graceful_stop_waits_for_every_dispatcher_to_record_its_batch():
         dispatcher.start()
     stop_all(dispatchers, timeout=10)
     assert all(d.finished and not d.is_alive() for d in dispatchers)
+
+
+def test_a_cancel_meets_a_channel_that_lost_its_access_the_post_is_cancelled_not_failed(channels, scheduled):
+    (target,) = scheduled(channels[:1])
+    item = _held(target)
+    ledger.cancel(Post.objects.get(pk=target.post_id))
+    Channel.objects.filter(pk=channels[0].pk).update(status=ChannelStatus.NEEDS_RECONNECT)
+    deliver_batch([item], "holder")
+    assert _reload(target).state == TargetState.CANCELLED
+    assert Post.objects.get(pk=target.post_id).state == PostState.CANCELLED
+    assert not Notification.objects.filter(kind=NotificationKind.PUBLISH_FAILED).exists()
+
+
+def test_a_cancel_never_hides_a_delivery_that_may_be_out(channels, scheduled):
+    (target,) = scheduled(channels[:1])
+    DeliveryTarget.objects.filter(pk=target.pk).update(maybe_sent=True)  # an earlier worker died mid-call
+    item = _held(target)
+    assert item.reconcile
+    ledger.cancel(Post.objects.get(pk=target.post_id))
+    deliver_batch([item], "holder")
+    target = _reload(target)
+    assert target.state == TargetState.NEEDS_ATTENTION and target.error_kind == ErrorKind.UNCERTAIN
+    assert "cancelled while" in target.last_error
+    assert Post.objects.get(pk=target.post_id).state == PostState.NEEDS_ATTENTION
+
+
+def test_a_channel_whose_network_is_gone_needs_attention_not_a_crash(channels, scheduled):
+    (target,) = scheduled(channels[:1])
+    Channel.objects.filter(pk=channels[0].pk).update(network="myspace")
+    assert run_once("w") == 1
+    target = _reload(target)
+    assert target.state == TargetState.NEEDS_ATTENTION and "myspace" in target.last_error

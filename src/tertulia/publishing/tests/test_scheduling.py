@@ -199,3 +199,37 @@ def test_an_approval_does_not_put_a_post_on_channels_nobody_accountable_operates
     post.refresh_from_db()
     assert approved(Actor(user=approver, via="web"), post).state == PostState.APPROVED
     assert not DeliveryTarget.objects.filter(post=post).exists()
+
+
+def test_an_approval_that_cannot_schedule_stands_and_the_author_is_told(post, author, channels):
+    from tertulia.core.models import ChannelStatus
+    from tertulia.inbox.models import Notification, NotificationKind
+
+    Post.objects.filter(pk=post.pk).update(scheduled_at=timezone.now() + timedelta(hours=1))
+    # The channel lost its access while the post waited for review.
+    channels[0].status = ChannelStatus.NEEDS_RECONNECT
+    channels[0].save(update_fields=["status"])
+    post.refresh_from_db()
+    assert approved(Actor.system(), post).state == PostState.APPROVED
+    assert Post.objects.get(pk=post.pk).state == PostState.APPROVED
+    assert not DeliveryTarget.objects.filter(post=post).exists()
+    note = Notification.objects.get(user=author, kind=NotificationKind.PUBLISH_FAILED)
+    assert "could not be scheduled" in note.text and "reconnecting" in note.text
+
+
+def test_moving_a_scheduled_post_keeps_what_was_frozen(post, author, image_asset):
+    PostMedia.objects.create(post=post, asset=image_asset)
+    schedule(Actor(user=author, via="web"), post, timezone.now() + timedelta(hours=1))
+    frozen = {t.pk: t.payload for t in DeliveryTarget.objects.filter(post=post)}
+    MediaAsset.objects.filter(pk=image_asset.pk).update(alt_text="Cambiada después de aprobar", focal_x=0.9)
+    later = timezone.now() + timedelta(days=1)
+    schedule(Actor(user=author, via="web"), Post.objects.get(pk=post.pk), later)
+    moved = {t.pk: t for t in DeliveryTarget.objects.filter(post=post)}
+    assert {pk: t.payload for pk, t in moved.items()} == frozen
+    assert {t.due_at for t in moved.values()} == {later}
+    assert Post.objects.get(pk=post.pk).scheduled_at == later
+
+
+def test_a_time_years_ahead_is_refused(post, author):
+    with pytest.raises(SchedulingRefused, match="five years"):
+        schedule(Actor(user=author, via="web"), post, timezone.now() + timedelta(days=6 * 366))

@@ -54,10 +54,13 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @section("publish")
 def publish(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    # Imported here: that module imports `section` from this one.
+    from tertulia.web.views.posts import post_list
+
     return render(
         request,
         "web/publish.html",
-        {"section": "publish", "channels": selectors.channel_overview(tenant)},
+        {"section": "publish", "channels": selectors.channel_overview(tenant), **post_list(request, tenant)},
     )
 
 
@@ -86,6 +89,9 @@ def crisis(request: HttpRequest, tenant: Tenant) -> HttpResponse:
                 request, _("A simulated crisis is under way on the sandbox network. Watch the inbox.")
             )
         return redirect("web:crisis")
+    # Imported here: that module imports `section` from this one.
+    from tertulia.web.views.publishing_settings import pause_overview
+
     return render(
         request,
         "web/crisis.html",
@@ -93,6 +99,8 @@ def crisis(request: HttpRequest, tenant: Tenant) -> HttpResponse:
             "section": "crisis",
             "rehearsals": rehearsals_for(tenant.brand) if tenant.brand else [],
             "volume": selectors.mention_volume(tenant),
+            "return_to": "crisis",
+            **pause_overview(tenant),
         },
     )
 
