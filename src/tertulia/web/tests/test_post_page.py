@@ -256,3 +256,19 @@ def test_retry_warns_when_the_network_cannot_be_asked_whether_the_post_is_out(
         SandboxConnector.capabilities - {Capability.FIND_OWN_POST, Capability.IDEMPOTENT_PUBLISH},
     )
     assert f"blind-retry-{target.pk}" in page_of(client, post)
+
+
+def test_the_post_text_shows_direction_and_invisible_characters_as_codes(world: World) -> None:
+    post = create_post(
+        by(world.cm),
+        world.brand,
+        DraftSpec(
+            text="Pago en \u202etxt.exe\u202c y a\u200bb <i>x</i>", variants=(VariantSpec(world.sandbox.pk),)
+        ),
+    )
+    raw = signed_in(world.cm).get(reverse("web:post-detail", args=[post.pk])).content.decode()
+    text = raw.split('class="text post-text"', 1)[1].split("</p>", 1)[0]
+    assert "\u202e" not in text and "\u200b" not in text
+    assert "U+202E" in text and "U+202C" in text and "U+200B" in text
+    assert "&lt;i&gt;x&lt;/i&gt;" in text
+    assert Post.objects.get(pk=post.pk).text.count("\u202e") == 1  # stored as written

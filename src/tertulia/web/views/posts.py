@@ -55,7 +55,7 @@ from tertulia.publishing.rules.placements import Placement
 from tertulia.publishing.verdicts import post_verdicts
 from tertulia.web.forms_compose import ScheduleForm, brand_zone, local_input
 from tertulia.web.tenant import Tenant, signed_in_user
-from tertulia.web.views.compose import verdict_views
+from tertulia.web.views.compose import preview_segments, verdict_views
 from tertulia.web.views.media import crop_classes
 from tertulia.web.views.sections import section
 
@@ -171,6 +171,7 @@ def _detail(
         {
             "section": "publish",
             "post": post,
+            "text_segments": preview_segments(post.text, None),
             "zone": str(zone),
             "targets": targets,
             "checks": verdict_views(post_verdicts(post), media),
