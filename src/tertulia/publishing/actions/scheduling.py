@@ -29,7 +29,7 @@ from tertulia.publishing.verdicts import VariantDraft, sent_text, verdict_for
 # A time this close behind "now" still counts as "now" (the form took a moment to submit).
 PAST_GRACE = timedelta(minutes=1)
 # Nobody plans a post further ahead; a bound keeps every stored time showable in every time zone.
-FURTHEST_AHEAD = timedelta(days=5 * 366)
+FURTHEST_AHEAD = timedelta(days=10 * 366)
 
 
 def time_refusal(when: datetime | None, now: datetime | None = None) -> str:
@@ -40,7 +40,7 @@ def time_refusal(when: datetime | None, now: datetime | None = None) -> str:
     if when < now - PAST_GRACE:
         return _("That time has passed: choose a time from now on.")
     if when > now + FURTHEST_AHEAD:
-        return _("That is more than five years ahead: choose a nearer time.")
+        return _("That is more than ten years ahead: choose a nearer time.")
     return ""
 
 

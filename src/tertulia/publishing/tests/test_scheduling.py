@@ -231,5 +231,5 @@ def test_moving_a_scheduled_post_keeps_what_was_frozen(post, author, image_asset
 
 
 def test_a_time_years_ahead_is_refused(post, author):
-    with pytest.raises(SchedulingRefused, match="five years"):
-        schedule(Actor(user=author, via="web"), post, timezone.now() + timedelta(days=6 * 366))
+    with pytest.raises(SchedulingRefused, match="ten years"):
+        schedule(Actor(user=author, via="web"), post, timezone.now() + timedelta(days=11 * 366))
