@@ -119,7 +119,9 @@ def test_composer_checks_live_and_keeps_hostile_text_inert(page: Page, demo: Dem
     assert re.search(r"/publish/posts/\d+/$", tab.url), tab.url
     assert tab.locator("#post-state.status-draft").is_visible()
     text = tab.locator(".post-text")
-    assert text.inner_text() == HOSTILE
+    # Shown as written, except the direction override, shown as its code (it would reorder the rest).
+    assert text.inner_text() == HOSTILE.replace("\u202e", "U+202E")
+    assert text.locator(".invisible-char").all_inner_texts() == ["U+202E"]
     assert text.locator("img, script, svg").count() == 0
     assert tab.locator(f"#verdict-{channel_id} .ent-hashtag").all_inner_texts() == ["#Sevilla"]
     shot(tab, ci_logs, 32, "compose-saved-draft")
