@@ -145,8 +145,11 @@ class ComposeForm(forms.Form):
         self.channel_list = list(channels)
         self.asset_list = list(assets)
         self.fields["scheduled_at"].help_text = _("In %(zone)s time.") % {"zone": str(self.zone)}
-        self.fields["channels"].choices = [(channel.pk, str(channel)) for channel in self.channel_list]  # type: ignore[attr-defined]
-        self.fields["images"].choices = [(asset.pk, str(asset)) for asset in self.asset_list]  # type: ignore[attr-defined]
+        channel_field = self.fields["channels"]
+        image_field = self.fields["images"]
+        assert isinstance(channel_field, forms.ChoiceField) and isinstance(image_field, forms.ChoiceField)
+        channel_field.choices = [(channel.pk, str(channel)) for channel in self.channel_list]
+        image_field.choices = [(asset.pk, str(asset)) for asset in self.asset_list]
         placements = [("", _("Usual format"))] + [(p.value, str(p.label)) for p in Placement]
         for channel in self.channel_list:
             self.fields[f"text_{channel.pk}"] = forms.CharField(

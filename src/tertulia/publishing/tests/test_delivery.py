@@ -514,7 +514,7 @@ def test_a_graceful_stop_waits_for_every_dispatcher_to_record_its_batch():
 
         def run(self) -> None:  # a batch that takes a moment to record once asked to stop
             self.stopping.wait()
-            clock.sleep(0.2)
+            clock.sleep(0.2)  # the batch's own work after the stop request: stop_all must wait it out
             self.finished = True
 
     dispatchers = [Busy(n) for n in range(2)]

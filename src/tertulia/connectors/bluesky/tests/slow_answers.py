@@ -63,6 +63,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.command == "POST" and self.path.startswith(CREATE_RECORD) and answer.status_code == 200
         )
         if creating:
+            # The network's slowness this proxy exists to simulate (not a wait for a condition).
             time.sleep(self.server.delay)
             if _gone(self.connection):
                 self._unheard(body)
@@ -102,7 +103,7 @@ class SlowAnswers(ThreadingHTTPServer):
     def handle_error(self, request: object, client_address: object) -> None:
         if isinstance(sys.exc_info()[1], OSError):
             return  # a killed worker's connection: expected, and counted where it matters
-        super().handle_error(request, client_address)  # type: ignore[arg-type]
+        super().handle_error(request, client_address)  # type: ignore[arg-type]  # typeshed wants a socket and an address tuple; ours are whatever the server passed in
 
     @property
     def url(self) -> str:

@@ -299,7 +299,9 @@ def test_every_target_is_on_bluesky_exactly_once_however_workers_die(devnet: Dev
                     assert worker.process.poll() is None, f"a worker exited by itself:\n{worker.output()}"
                 held = watch.held(rows, workers)
                 if kills >= KILLS or not held:
-                    time.sleep(0.05)  # kill only while a live worker holds work
+                    time.sleep(
+                        0.05
+                    )  # the poll interval of this loop: kill only while a live worker holds work
                     continue
                 aimed = kills % 2 == 0
                 if aimed:
@@ -309,7 +311,7 @@ def test_every_target_is_on_bluesky_exactly_once_however_workers_die(devnet: Dev
                         continue
                     victim = rng.choice(window)[1]
                 else:
-                    time.sleep(rng.uniform(0.0, 0.8))
+                    time.sleep(rng.uniform(0.0, 0.8))  # a random kill moment, not a wait for a condition
                     window = []
                     held = watch.held(watch.ledger(), workers)
                     if not held:
