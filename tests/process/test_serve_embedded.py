@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,22 @@ def test_stop_signals_exit_cleanly(
     assert returncode == 0, server.describe()
     assert not worker_state_at_exit, "serve exited before stopping its worker"
     assert "Aborted" not in server.output()
+
+
+@pytest.mark.parametrize("delay", [0.1, 0.6, 1.5, 3.0])
+def test_worker_stopped_while_starting_exits_quietly(
+    delay: float, embedded_env: dict[str, str], tmp_path: Path
+) -> None:
+    """`tertulia serve` may stop its worker at any moment of the worker's start (importing, setting
+    up Django, before the queue consumer takes over Ctrl+C): each is a normal stop, with no
+    "Aborted!" or traceback in the shared output."""
+    assert run_tertulia("migrate", env=embedded_env).returncode == 0
+    worker = TertuliaProcess(["worker", "--threads", "1"], embedded_env, tmp_path / "worker.log")
+    with running(worker):
+        time.sleep(delay)  # the moment of the start at which the stop arrives
+        worker.process.send_signal(signal.SIGINT)
+        returncode = worker.process.wait(timeout=30)
+    # 130 is an interrupt while Python is still importing; every later moment is a clean 0.
+    assert returncode in (0, 130), worker.describe()
+    assert "Aborted" not in worker.output(), worker.describe()
+    assert "Traceback" not in worker.output(), worker.describe()

@@ -99,11 +99,16 @@ def serve(data_dir: str | None, host: str, port: int, no_worker: bool, worker_th
 @click.option("--parent-pid", type=int, hidden=True)
 def worker(data_dir: str | None, threads: int, parent_pid: int | None) -> None:
     """Run a background worker (any number may run, on any machine, in the scale-out profile)."""
-    setup_django(data_dir)
-    require_services()
-    from tertulia.tasks.worker import run_worker
+    try:
+        setup_django(data_dir)
+        require_services()
+        from tertulia.tasks.worker import run_worker
 
-    run_worker(threads=threads, parent_pid=parent_pid)
+        run_worker(threads=threads, parent_pid=parent_pid)
+    except KeyboardInterrupt:
+        # Asked to stop before the queue consumer took over Ctrl+C (`tertulia serve` stopping just
+        # after it started us, or a quick Ctrl+C): that is a normal stop, not click's "Aborted!".
+        return
 
 
 @cli.command()

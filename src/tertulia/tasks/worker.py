@@ -46,13 +46,16 @@ def run_worker(threads: int = 4, parent_pid: int | None = None) -> None:
     if parent_pid:
         watch_parent(parent_pid)
     ticker = Ticker()
-    ticker.start()
-    dispatchers = start_dispatchers()
-    consumer = HUEY.create_consumer(
-        workers=threads, worker_type="thread", periodic=True, check_worker_health=True
-    )
+    dispatchers: list[Dispatcher] = []
     try:
+        ticker.start()
+        dispatchers = start_dispatchers()
+        consumer = HUEY.create_consumer(
+            workers=threads, worker_type="thread", periodic=True, check_worker_health=True
+        )
         consumer.run()
     finally:
+        # We are stopping: a second Ctrl+C must not cut the dispatchers' last batch short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         ticker.stop()
         stop_all(dispatchers)
