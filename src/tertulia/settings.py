@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "tertulia.inbox",
     "tertulia.moderation",
     "tertulia.publishing",
+    "tertulia.listening",
     "tertulia.api",
     "tertulia.web",
 ]

@@ -224,6 +224,63 @@ def apps_list(data_dir: str | None) -> None:
     list_apps()
 
 
+@cli.group()
+def query() -> None:
+    """The listening query language (docs/listening.md): check a query, match posts against queries."""
+
+
+@query.command("check")
+@data_dir_option
+@click.argument("text", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the parse or the error as JSON.")
+def query_check(data_dir: str | None, text: str | None, as_json: bool) -> None:
+    """Print how QUERY parses, or where it is wrong (exit code 1).
+
+    Without QUERY, read it from standard input."""
+    setup_django(data_dir)
+    from tertulia.cli.queries import check_query
+
+    sys.exit(check_query(sys.stdin.read() if text is None else text, as_json))
+
+
+@query.command("match")
+@data_dir_option
+@click.argument("queries_file", type=click.Path(dir_okay=False))
+def query_match(data_dir: str | None, queries_file: str) -> None:
+    """Match posts (JSON lines on standard input: id, text, and optionally author, lang, url, network,
+    channel, followers) against QUERIES_FILE (one id<TAB>query per line); write one JSON line per post:
+    {"id": ..., "matches": [query ids]}."""
+    setup_django(data_dir)
+    from tertulia.cli.queries import run_match
+
+    run_match(queries_file)
+
+
+@cli.group()
+def nlp() -> None:
+    """Message analysis from a pipe: one text per input line, one answer per output line."""
+
+
+@nlp.command("sentiment")
+@data_dir_option
+def nlp_sentiment(data_dir: str | None) -> None:
+    """Write negative, neutral or positive for each line of standard input."""
+    setup_django(data_dir)
+    from tertulia.cli.nlp import label_lines, sentiment_of
+
+    label_lines(sentiment_of)
+
+
+@nlp.command("language")
+@data_dir_option
+def nlp_language(data_dir: str | None) -> None:
+    """Write the language code (ISO 639-1, or "und" when unsure) of each line of standard input."""
+    setup_django(data_dir)
+    from tertulia.cli.nlp import label_lines, language_of
+
+    label_lines(language_of)
+
+
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @data_dir_option
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)

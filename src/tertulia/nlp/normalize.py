@@ -24,7 +24,7 @@ MAX_CHARS = 2_000
 # grapheme joiner, Arabic letter mark, Mongolian vowel separator, zero-width space and joiners,
 # left-to-right and right-to-left marks, bidi embeddings, overrides and isolates, invisible
 # operators, variation selectors (emoji presentation), byte-order mark.
-_INVISIBLE = re.compile(
+INVISIBLE = re.compile(
     "[\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufe00-\ufe0f\ufeff]+"
 )
 
@@ -105,7 +105,7 @@ def normalize(text: str) -> Normalized:
         text = _TAG.sub(" ", text)
     # NFKC folds compatibility forms: fullwidth and "mathematical bold" letters used to dodge
     # filters, and ligatures, become plain letters.
-    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
+    text = INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
     urls = mentions = 0
     if "/" in text or "www." in text:
         text, urls = _URL.subn(" ", text)
@@ -116,7 +116,7 @@ def normalize(text: str) -> Normalized:
     words = TOKEN.findall(collapsed)
     spoken = " ".join(words)
     # Accents go after tokenizing, so the language identifier still sees them.
-    folded = spoken if spoken.isascii() else _ACCENTED.sub(_base_letter, spoken)
+    folded = unaccent(spoken)
     # Letters in words, not emoji or emoticons: one regex over the words run together, which
     # only has something to delete where an emoji or emoticon was.
     letters = len(_NOT_LETTER.sub("", "".join(words)))
@@ -136,6 +136,11 @@ def normalize(text: str) -> Normalized:
 
 def _base_letter(match: re.Match[str]) -> str:
     return _UNACCENT[match[0]]
+
+
+def unaccent(text: str) -> str:
+    """Latin letters without their diacritics; other scripts as they are (see `_unaccent`)."""
+    return text if text.isascii() else _ACCENTED.sub(_base_letter, text)
 
 
 def fold(term: str) -> str:
