@@ -39,6 +39,8 @@ class Perm(StrEnum):
     APPROVE_POSTS = "approve_posts"
     # Edit approval workflows and queue slots; pause and resume publishing.
     MANAGE_PUBLISHING = "manage_publishing"
+    # Write listening queries, alerts and sources; run backtests. (Seeing what listening found is VIEW.)
+    MANAGE_LISTENING = "manage_listening"
 
 
 _ALL = frozenset(Perm)
@@ -61,6 +63,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.PUBLISH_POSTS,
             Perm.APPROVE_POSTS,
             Perm.MANAGE_PUBLISHING,
+            Perm.MANAGE_LISTENING,
         }
     ),
     Role.COMMUNITY_MANAGER: frozenset(
@@ -73,9 +76,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.PROPOSE_POSTS,
             Perm.PUBLISH_POSTS,
             Perm.APPROVE_POSTS,
+            Perm.MANAGE_LISTENING,
         }
     ),
-    Role.ANALYST: frozenset({Perm.VIEW, Perm.VIEW_CONTACTS}),
+    # Analysts build the listening queries they report on.
+    Role.ANALYST: frozenset({Perm.VIEW, Perm.VIEW_CONTACTS, Perm.MANAGE_LISTENING}),
     Role.APPROVER: frozenset({Perm.VIEW, Perm.VIEW_CONTACTS, Perm.APPROVE_POSTS}),
     # Seed 003's spokes: people across the company propose content; the hub publishes it.
     Role.CONTRIBUTOR: frozenset({Perm.VIEW, Perm.PROPOSE_POSTS}),

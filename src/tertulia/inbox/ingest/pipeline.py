@@ -117,7 +117,17 @@ def ingest(channel: Channel, items: Sequence[InboundItem]) -> Ingested:
         touched = apply_to_conversations(channel, result.created)
         route(channel, result.created, touched)
         notify_organization(channel.organization_id, "inbox")
+        inbound = [message.pk for message in result.created if message.direction == Direction.INBOUND]
+        if inbound:
+            transaction.on_commit(lambda: _listen(inbound))
     return result
+
+
+def _listen(message_ids: list[int]) -> None:
+    """The connected channels are a listening source too: match what was stored, in the background."""
+    from tertulia.listening.tasks import listen_to_messages  # listening builds on the inbox, not back
+
+    listen_to_messages(message_ids)
 
 
 def _one_by_one(messages: list[Message]) -> list[Message]:

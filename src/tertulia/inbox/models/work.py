@@ -130,6 +130,7 @@ class NotificationKind(models.TextChoices):
     POST_CHANGES = "post_changes", _("Changes requested on your post")
     POST_APPROVED = "post_approved", _("Your post was approved")
     PUBLISH_FAILED = "publish_failed", _("Post not published")
+    LISTENING_ALERT = "listening_alert", _("Listening alert")
 
 
 class Notification(models.Model):

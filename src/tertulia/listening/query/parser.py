@@ -217,6 +217,8 @@ class _Parser:
         self.depth += 1
         if self.peek().kind is Kind.CLOSE:
             raise QueryError("empty_group", opening.start, self.peek().end - opening.start)
+        if self.peek().kind is Kind.END:
+            raise QueryError("unclosed_paren", opening.start)
         node = self.parse_or()
         closing = self.peek()
         if closing.kind is Kind.END:

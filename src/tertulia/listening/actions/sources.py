@@ -1,0 +1,90 @@
+"""Adding and removing an organization's own listening sources: feeds and Mastodon streams."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from tertulia.core.actions.audit import record
+from tertulia.core.actions.context import Actor
+from tertulia.core.models import Organization
+from tertulia.listening.actions.common import ListeningRefused, require_manage
+from tertulia.listening.models import ListeningSource, SourceKind
+
+_HASHTAG = re.compile(r"\w{1,100}")
+
+
+def _clean_url(url: str) -> str:
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 500:
+        raise ListeningRefused(_("Give a web address that starts with https:// (or http://)."), "url")
+    return url
+
+
+def add_source(
+    actor: Actor, organization: Organization, *, kind: str, url: str, name: str = "", hashtag: str = ""
+) -> ListeningSource:
+    require_manage(actor, organization)
+    if kind not in SourceKind.values:
+        raise ListeningRefused(_("Choose a kind of source."), "kind")
+    url = _clean_url(url)
+    hashtag = hashtag.strip().removeprefix("#")
+    if kind == SourceKind.MASTODON_HASHTAG:
+        if not _HASHTAG.fullmatch(hashtag):
+            raise ListeningRefused(_("Give the hashtag, letters and digits only, as #vino."), "hashtag")
+    else:
+        hashtag = ""
+    if kind != SourceKind.FEED:
+        # A Mastodon server is its origin: https://mastodon.social, not a page on it.
+        parts = urlsplit(url)
+        url = f"{parts.scheme}://{parts.netloc}"
+    name = " ".join(name.split())[:120] or (
+        f"#{hashtag} @ {urlsplit(url).hostname}" if hashtag else url[:120]
+    )
+    try:
+        with transaction.atomic():
+            source = ListeningSource.objects.create(
+                organization=organization,
+                kind=kind,
+                name=name,
+                url=url,
+                hashtag=hashtag,
+                created_by=actor.user,
+            )
+            record(
+                actor,
+                organization,
+                "listening.source_added",
+                source,
+                {"kind": kind, "url": url, "hashtag": hashtag},
+            )
+    except IntegrityError:
+        raise ListeningRefused(_("This source is already there."), "url") from None
+    return source
+
+
+@transaction.atomic
+def set_source_active(actor: Actor, source: ListeningSource, active: bool) -> None:
+    require_manage(actor, source.organization)
+    if source.is_active != active:
+        source.is_active = active
+        source.save(update_fields=["is_active"])
+        record(
+            actor,
+            source.organization,
+            "listening.source_changed",
+            source,
+            {"is_active": [not active, active]},
+        )
+
+
+@transaction.atomic
+def remove_source(actor: Actor, source: ListeningSource) -> None:
+    """The source stops; what it brought in stays (mentions keep their matches, the source is blanked)."""
+    require_manage(actor, source.organization)
+    record(actor, source.organization, "listening.source_removed", source, {"url": source.url})
+    source.delete()
