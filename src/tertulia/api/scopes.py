@@ -41,6 +41,8 @@ class Scope(StrEnum):
     POSTS_REVIEW = "posts:review"
     POSTS_PUBLISH = "posts:publish"
     PUBLISHING_MANAGE = "publishing:manage"
+    LISTENING_READ = "listening:read"
+    LISTENING_WRITE = "listening:write"
 
 
 # Every member may see the organization and manage their own tokens (Perm.VIEW).
@@ -73,6 +75,9 @@ SCOPE_PERMISSION: dict[Scope, Perm] = {
     Scope.POSTS_REVIEW: Perm.APPROVE_POSTS,
     Scope.POSTS_PUBLISH: Perm.PUBLISH_POSTS,
     Scope.PUBLISHING_MANAGE: Perm.MANAGE_PUBLISHING,
+    # Listening: every member sees what it found; analysts and managers write queries, alerts, sources.
+    Scope.LISTENING_READ: Perm.VIEW,
+    Scope.LISTENING_WRITE: Perm.MANAGE_LISTENING,
 }
 
 SCOPE_DESCRIPTION: dict[Scope, Promise] = {
@@ -100,6 +105,8 @@ SCOPE_DESCRIPTION: dict[Scope, Promise] = {
     Scope.POSTS_REVIEW: _("Approve posts or ask for changes, and comment on them"),
     Scope.POSTS_PUBLISH: _("Schedule posts, retry deliveries and confirm them by hand"),
     Scope.PUBLISHING_MANAGE: _("Pause and resume publishing; change approval workflows"),
+    Scope.LISTENING_READ: _("See listening queries, what they found and its insight, alerts and sources"),
+    Scope.LISTENING_WRITE: _("Save listening queries, alerts and sources; run backtests and backfills"),
 }
 
 ALL_SCOPES: tuple[str, ...] = tuple(s.value for s in Scope)

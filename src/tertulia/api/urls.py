@@ -36,6 +36,9 @@ from tertulia.api.routers import (
     tokens,
 )
 from tertulia.api.routers import inbox_settings as inbox_settings_router
+from tertulia.api.routers import listening as listening_router
+from tertulia.api.routers import listening_insight as listening_insight_router
+from tertulia.api.routers import listening_settings as listening_settings_router
 from tertulia.api.routers import moderation as moderation_router
 from tertulia.api.routers import publishing_calendar as publishing_calendar_router
 
@@ -43,6 +46,8 @@ DESCRIPTION = """\
 The Tertulia REST API: brands, channels, contacts, members and the audit trail of one organization.
 Publishing too: posts with a variant per channel, their checks, review, scheduling and delivery results,
 the media library, pauses (crisis mode) and approval workflows.
+Listening: boolean queries per brand (validated with positioned errors), what they found, insight,
+share of voice, backtests, alerts and sources.
 
 Authenticate with a personal access token: `Authorization: Bearer trt_...`. A token acts in one
 organization, carries scopes, and is never worth more than its owner: each request needs the scope
@@ -111,6 +116,8 @@ def build_api() -> NinjaAPI:
     for publishing in (publishing_posts, publishing_flow, publishing_media, publishing_admin):
         instance.add_router("", publishing.router)
     instance.add_router("", publishing_calendar_router.router)
+    for listening in (listening_router, listening_insight_router, listening_settings_router):
+        instance.add_router("", listening.router)
     return instance
 
 
