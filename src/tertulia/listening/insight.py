@@ -175,10 +175,10 @@ def _term_counts(query_ids: Sequence[int], since: datetime, until: datetime, own
         )
         .distinct()
         .order_by("-published_at")
-        .values_list("text", flat=True)[:SAMPLE]
+        .values_list("id", "text")[:SAMPLE]  # the id keeps identical texts apart: each is a mention
     )
     counts: Counter[str] = Counter()
-    for text in texts:
+    for _, text in texts:
         counts.update(
             {word for word in words(fold(text[:5_000])) if len(word) > 2 and not word.isdigit()}
             - _STOPWORDS

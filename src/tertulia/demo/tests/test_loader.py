@@ -107,3 +107,20 @@ def test_demo_has_posts_at_every_stage_of_publishing(settings, tmp_path):
     assert due_now.count() == 1 and due_now.get().state == TargetState.SCHEDULED
     load_demo(rate_per_minute=0)  # loading again adds nothing
     assert Post.objects.filter(brand=brand).count() == 5
+
+
+def test_demo_listens_with_queries_in_every_group_and_a_month_of_history(settings, tmp_path):
+    from tertulia.listening.models import ListeningQuery, Mention, QueryAlert, QueryMatch
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    load_demo(rate_per_minute=0)
+    brand = Brand.objects.get(name=content.MAIN_BRAND["name"])
+    groups = set(ListeningQuery.objects.filter(brand=brand).values_list("group", flat=True))
+    assert groups == {"brand", "competitor", "industry"}
+    assert QueryAlert.objects.filter(query__brand=brand).count() == 1
+    # Every query finds something in the month, so each chart has data to show.
+    for query in ListeningQuery.objects.filter(brand=brand):
+        assert QueryMatch.objects.filter(query=query).exists(), query.name
+    stored = Mention.objects.filter(organization=brand.organization).count()
+    load_demo(rate_per_minute=0)  # loading again adds nothing
+    assert Mention.objects.filter(organization=brand.organization).count() == stored

@@ -57,7 +57,9 @@ class QueryError(ValueError):
 
     @property
     def message(self) -> str:
-        return str(MESSAGES[self.code]) % {key: str(value) for key, value in self.params.items()}
+        return str(MESSAGES[self.code]) % {
+            key: str(value) for key, value in self.params.items() if key != "expected_list"
+        }
 
     def pointer(self, query: str) -> str:
         """The query's line with a caret under the problem, for terminals and <pre> blocks."""

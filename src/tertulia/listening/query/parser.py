@@ -71,7 +71,7 @@ def parse(text: str) -> ParsedQuery:
     if end.kind is Kind.CLOSE:
         raise QueryError("unmatched_paren", end.start)
     if end.kind is not Kind.END:  # pragma: no cover - every other token continues an AND
-        raise _unexpected(end, _("an operator or the end of the query"))
+        raise _unexpected(end, [_("an operator"), _("the end of the query")])
     if not _finds_something(root):
         raise QueryError("only_negative", 0, len(text))
     return ParsedQuery(text, root, parser.terms, tuple(parser.warnings))
@@ -88,9 +88,20 @@ def _finds_something(node: s.Node) -> bool:
     return True
 
 
-def _unexpected(token: Token, expected: str) -> QueryError:
+def _operand_expected() -> list[str]:
+    return [_("a word"), _('a "phrase"'), "#hashtag", "@mention", _("a filter"), '"("']
+
+
+def _unexpected(token: Token, expected: list[str]) -> QueryError:
     return QueryError(
-        "unexpected", token.start, token.end - token.start, found=token.describe(), expected=expected
+        "unexpected",
+        token.start,
+        token.end - token.start,
+        found=token.describe(),
+        expected=_(" or ").join([", ".join(expected[:-1]), expected[-1]])
+        if len(expected) > 1
+        else expected[0],
+        expected_list=expected,
     )
 
 
@@ -195,19 +206,29 @@ class _Parser:
             self.take()
             return self._field(token)
         if token.kind in (Kind.AND, Kind.OR, Kind.NEAR):
-            raise QueryError("dangling_operator", token.start, token.end - token.start, operator=token.text)
+            raise QueryError(
+                "dangling_operator",
+                token.start,
+                token.end - token.start,
+                operator=token.text,
+                expected_list=_operand_expected(),
+            )
         if token.kind is Kind.CLOSE:
             previous = self.tokens[self.index - 1] if self.index else None
             if previous is not None and previous.kind is Kind.OPEN:
                 raise QueryError("empty_group", previous.start, token.end - previous.start)
             if self.depth == 0:
                 raise QueryError("unmatched_paren", token.start)
-        raise _unexpected(token, _('a word, a "phrase", a filter or "("'))
+        raise _unexpected(token, _operand_expected())
 
     def _operand_follows(self, operator: Token) -> None:
         if self.peek().kind in (Kind.END, Kind.CLOSE, Kind.AND, Kind.OR, Kind.NEAR):
             raise QueryError(
-                "dangling_operator", operator.start, operator.end - operator.start, operator=operator.text
+                "dangling_operator",
+                operator.start,
+                operator.end - operator.start,
+                operator=operator.text,
+                expected_list=_operand_expected(),
             )
 
     def _group(self) -> s.Node:
@@ -218,13 +239,13 @@ class _Parser:
         if self.peek().kind is Kind.CLOSE:
             raise QueryError("empty_group", opening.start, self.peek().end - opening.start)
         if self.peek().kind is Kind.END:
-            raise QueryError("unclosed_paren", opening.start)
+            raise QueryError("unclosed_paren", opening.start, expected_list=['")"'])
         node = self.parse_or()
         closing = self.peek()
         if closing.kind is Kind.END:
-            raise QueryError("unclosed_paren", opening.start)
+            raise QueryError("unclosed_paren", opening.start, expected_list=['")"'])
         if closing.kind is not Kind.CLOSE:  # pragma: no cover - parse_or stops only at ) or the end
-            raise _unexpected(closing, '")"')
+            raise _unexpected(closing, ['")"'])
         self.take()
         self.depth -= 1
         self.grouped.add(id(node))

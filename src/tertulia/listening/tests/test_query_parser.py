@@ -126,10 +126,14 @@ def test_error_pointer_marks_the_spot():
     assert caught.value.pointer("marca AND (huelga OR") == "marca AND (huelga OR\n                  ^^"
 
 
-def test_unexpected_token_names_what_was_expected():
+def test_errors_list_what_was_expected():
     with pytest.raises(QueryError) as caught:
         parse("a AND )")
     assert caught.value.code == "dangling_operator"
+    assert caught.value.as_dict()["expected"][:2] == ["a word", 'a "phrase"']
+    with pytest.raises(QueryError) as caught:
+        parse("(a OR b")
+    assert caught.value.as_dict()["expected"] == ['")"']
 
 
 @pytest.mark.parametrize(
