@@ -6,6 +6,8 @@ from tertulia.web.views import (
     channels,
     errors,
     inbox,
+    listening_query,
+    listening_sources,
     password,
     posts,
     sections,
@@ -17,6 +19,7 @@ from tertulia.web.views import calendar as calendar_views
 from tertulia.web.views import compose as compose_views
 from tertulia.web.views import contacts as contact_views
 from tertulia.web.views import inbox_settings as inbox_setup
+from tertulia.web.views import listening as listening_views
 from tertulia.web.views import media as media_views
 from tertulia.web.views import moderation as moderation_views
 from tertulia.web.views import publishing_settings as publishing_setup
@@ -74,6 +77,29 @@ urlpatterns = [
     path("publish/posts/<int:post_id>/move/", calendar_views.move_post, name="post-move"),
     path("publish/posts/<int:post_id>/queue/", calendar_views.queue_post, name="post-queue"),
     path("listen/", sections.listen, name="listen"),
+    path("listen/queries/new/", listening_views.query_new, name="listen-query-new"),
+    path("listen/queries/check/", listening_views.query_check, name="listen-query-check"),
+    path("listen/queries/<int:query_id>/", listening_query.query_page, name="listen-query"),
+    path("listen/queries/<int:query_id>/edit/", listening_views.query_edit, name="listen-query-edit"),
+    path("listen/queries/<int:query_id>/delete/", listening_views.query_delete, name="listen-query-delete"),
+    path(
+        "listen/queries/<int:query_id>/backfill/",
+        listening_views.query_backfill,
+        name="listen-query-backfill",
+    ),
+    path(
+        "listen/queries/<int:query_id>/mentions.csv", listening_query.mentions_csv, name="listen-mentions-csv"
+    ),
+    path("listen/queries/<int:query_id>/volume.csv", listening_query.volume_csv, name="listen-volume-csv"),
+    path("listen/queries/<int:query_id>/alerts/", listening_query.alert_create, name="listen-alert-create"),
+    path("listen/alerts/<int:alert_id>/delete/", listening_query.alert_delete, name="listen-alert-delete"),
+    path("listen/sources/", listening_sources.sources, name="listen-sources"),
+    path(
+        "listen/sources/<int:source_id>/active/", listening_sources.source_active, name="listen-source-active"
+    ),
+    path(
+        "listen/sources/<int:source_id>/remove/", listening_sources.source_remove, name="listen-source-remove"
+    ),
     path("crisis/", sections.crisis, name="crisis"),
     path("analytics/", sections.analytics, name="analytics"),
     path("team/", team.team, name="team"),

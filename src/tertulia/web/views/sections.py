@@ -66,12 +66,10 @@ def publish(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 @section("listen")
 def listen(request: HttpRequest, tenant: Tenant) -> HttpResponse:
-    competitors = list(tenant.brand.competitors.all()) if tenant.brand else []
-    return render(
-        request,
-        "web/listen.html",
-        {"section": "listen", "competitors": competitors, "volume": selectors.mention_volume(tenant)},
-    )
+    # Imported here: that module imports `section` from this one.
+    from tertulia.web.views.listening import overview
+
+    return overview(request, tenant)
 
 
 @section("crisis")
