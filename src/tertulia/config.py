@@ -182,6 +182,30 @@ def validate_redis_url(url: str) -> str:
     return url
 
 
+def parse_firehose_url(name: str, raw: str | None) -> str:
+    """The Bluesky firehose service (a relay or a PDS) as ws(s)://host[:port][/path], or "" (off).
+
+    https:// and http:// are taken as wss:// and ws://; a trailing /xrpc is dropped (the reader adds it).
+    """
+    value = (raw or "").strip()
+    if not value:
+        return ""
+    parts = _split(name, value)
+    scheme = {"https": "wss", "http": "ws"}.get(parts.scheme.lower(), parts.scheme.lower())
+    example = "use wss://bsky.network (a relay) or your PDS's address"
+    if scheme not in {"ws", "wss"} or not parts.hostname:
+        raise ConfigError(f"{name}={raw!r} is not a firehose address: {example}")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise ConfigError(f"{name} must be a bare address, without credentials or a query: {example}")
+    try:
+        _ = parts.port
+    except ValueError as exc:
+        raise ConfigError(f"{name} has an invalid port: {exc}") from exc
+    path = parts.path.rstrip("/")
+    path = path.removesuffix("/xrpc")
+    return f"{scheme}://{parts.netloc.lower()}{path}"
+
+
 def split_list(raw: str | None) -> tuple[str, ...]:
     if not raw:
         return ()

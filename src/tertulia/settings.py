@@ -13,7 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from tertulia.config import load_config, parse_bool, parse_count, parse_seconds
+from tertulia.config import load_config, parse_bool, parse_count, parse_firehose_url, parse_seconds
 
 CONFIG = load_config()
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -194,6 +194,10 @@ if os.environ.get("TERTULIA_BLUESKY_HANDLE_RESOLVER"):
 TERTULIA_INBOX_POLL_SECONDS = parse_seconds(
     "TERTULIA_INBOX_POLL_SECONDS", os.environ.get("TERTULIA_INBOX_POLL_SECONDS"), default=60, minimum=5
 )
+
+# Listening: the Bluesky firehose (a relay such as wss://bsky.network, or a PDS) one worker reads for
+# every organization's queries; empty: off (docs/listening.md#the-bluesky-firehose).
+TERTULIA_FIREHOSE_URL = parse_firehose_url("TERTULIA_FIREHOSE_URL", os.environ.get("TERTULIA_FIREHOSE_URL"))
 
 # Publishing: dispatcher threads per worker process, and how long a claim on a delivery lasts
 # (longer than any network call; a killed worker's deliveries are taken over after it).

@@ -39,6 +39,9 @@ def start_dispatchers() -> list[Dispatcher]:
 def run_worker(threads: int = 4, parent_pid: int | None = None) -> None:
     from huey.contrib.djhuey import HUEY
 
+    from tertulia.listening.sources.firehose import FirehoseReader, start_firehose
+    from tertulia.listening.sources.runner import ListeningRunner, start_listening, stop_listening
+
     # Task modules register Huey tasks and ticker jobs on import.
     autodiscover_modules("tasks")
     import tertulia.tasks.diagnostics  # noqa: F401  (not an app, so autodiscovery misses it)
@@ -47,9 +50,13 @@ def run_worker(threads: int = 4, parent_pid: int | None = None) -> None:
         watch_parent(parent_pid)
     ticker = Ticker()
     dispatchers: list[Dispatcher] = []
+    firehose: FirehoseReader | None = None
+    listening: ListeningRunner | None = None
     try:
         ticker.start()
         dispatchers = start_dispatchers()
+        firehose = start_firehose()  # TERTULIA_FIREHOSE_URL: one worker reads it, under a lease
+        listening = start_listening()  # Mastodon streams (a thread each) and feed polls (ticker + task)
         consumer = HUEY.create_consumer(
             workers=threads, worker_type="thread", periodic=True, check_worker_health=True
         )
@@ -58,4 +65,7 @@ def run_worker(threads: int = 4, parent_pid: int | None = None) -> None:
         # We are stopping: a second Ctrl+C must not cut the dispatchers' last batch short.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         ticker.stop()
+        if firehose is not None:
+            firehose.stop()
         stop_all(dispatchers)
+        stop_listening(listening)  # each stream saves what it holds, then gives its lease back
