@@ -25,9 +25,6 @@ MESSAGES: dict[str, Promise] = {
     "empty_phrase": _("The quotation marks hold no word."),
     "empty_group": _("The parentheses hold nothing."),
     "dangling_operator": _("%(operator)s needs something on both sides."),
-    "lowercase_operator": _(
-        "%(word)s is taken as a word here; write %(operator)s in capitals for the operator."
-    ),
     "near_distance": _("NEAR needs a number of words from 0 to %(limit)s, as NEAR/5 or NEAR/5f."),
     "near_chain": _("At most %(limit)s NEARs may follow one another; group the rest with AND."),
     "near_operand": _("NEAR joins words, phrases, hashtags and mentions (or ORs of them), not %(found)s."),
