@@ -1,7 +1,8 @@
 """The demo brand's listening: saved queries in every group, an alert, and a month of history.
 
 The month is generated from the sandbox simulator's community messages plus mentions of the
-competitors and, in the last two days, the start of a food-safety scare, spread over 30 days with a daily rhythm (quiet nights, busy evenings) and a few
+competitors (and, in the last two days, the start of a food-safety scare), spread over 30 days with
+a daily rhythm (quiet nights, busy evenings) and a few
 influential authors, then run through the real pipeline (matching, analysis, storage), so every
 chart has something honest to show. Made once; the live simulated traffic adds to it through the
 connected channels.

@@ -1,4 +1,4 @@
-"""Insight from stored matches: volume, sentiment share, share of voice, top authors, rising terms; alerts; backtests."""
+"""Insight from stored matches (volume, sentiment, voice, authors, rising terms); alerts; backtests."""
 
 from __future__ import annotations
 
