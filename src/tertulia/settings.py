@@ -198,6 +198,13 @@ TERTULIA_INBOX_POLL_SECONDS = parse_seconds(
 # Listening: the Bluesky firehose (a relay such as wss://bsky.network, or a PDS) one worker reads for
 # every organization's queries; empty: off (docs/listening.md#the-bluesky-firehose).
 TERTULIA_FIREHOSE_URL = parse_firehose_url("TERTULIA_FIREHOSE_URL", os.environ.get("TERTULIA_FIREHOSE_URL"))
+# Listening: how often each RSS/Atom source is read, and how many Mastodon streams one worker holds open.
+TERTULIA_LISTENING_FEED_SECONDS = parse_seconds(
+    "TERTULIA_LISTENING_FEED_SECONDS", os.environ.get("TERTULIA_LISTENING_FEED_SECONDS"), default=900, minimum=60
+)
+TERTULIA_LISTENING_STREAMS = parse_count(
+    "TERTULIA_LISTENING_STREAMS", os.environ.get("TERTULIA_LISTENING_STREAMS"), default=20, minimum=0
+)
 
 # Publishing: dispatcher threads per worker process, and how long a claim on a delivery lasts
 # (longer than any network call; a killed worker's deliveries are taken over after it).
