@@ -200,7 +200,10 @@ TERTULIA_INBOX_POLL_SECONDS = parse_seconds(
 TERTULIA_FIREHOSE_URL = parse_firehose_url("TERTULIA_FIREHOSE_URL", os.environ.get("TERTULIA_FIREHOSE_URL"))
 # Listening: how often each RSS/Atom source is read, and how many Mastodon streams one worker holds open.
 TERTULIA_LISTENING_FEED_SECONDS = parse_seconds(
-    "TERTULIA_LISTENING_FEED_SECONDS", os.environ.get("TERTULIA_LISTENING_FEED_SECONDS"), default=900, minimum=60
+    "TERTULIA_LISTENING_FEED_SECONDS",
+    os.environ.get("TERTULIA_LISTENING_FEED_SECONDS"),
+    default=900,
+    minimum=60,
 )
 TERTULIA_LISTENING_STREAMS = parse_count(
     "TERTULIA_LISTENING_STREAMS", os.environ.get("TERTULIA_LISTENING_STREAMS"), default=20, minimum=0

@@ -13,11 +13,11 @@ from tertulia.nlp.sentiment import score
 CHUNK = 1_000
 
 
-def _chunks(stream: IO[str]) -> Iterator[list[str]]:
+def _chunks(stream: IO[str], size: int = CHUNK) -> Iterator[list[str]]:
     chunk: list[str] = []
     for line in stream:
         chunk.append(line.rstrip("\r\n"))
-        if len(chunk) >= CHUNK:
+        if len(chunk) >= size:
             yield chunk
             chunk = []
     if chunk:
@@ -41,3 +41,28 @@ def sentiment_of(line: str) -> str:
 def language_of(line: str) -> str:
     # "und" is ISO 639's "undetermined": too short, or no language we are sure of.
     return detect_language(normalize(line)) or "und"
+
+
+def plus_problem() -> str:
+    """Why `--model plus` cannot run here, in one line, or "" when it can."""
+    from tertulia.nlp import plus
+
+    if plus.available():
+        return ""
+    if not plus.MODEL_PATH.exists():
+        return f"the plus sentiment model's heads file is missing: {plus.MODEL_PATH}"
+    return (
+        "the plus sentiment model needs the sentiment-plus extra: "
+        "pip install -c requirements/lock.txt -e '.[sentiment-plus]'"
+    )
+
+
+def label_lines_plus(stream: IO[str] | None = None, out: IO[str] | None = None) -> None:
+    """Like `label_lines(sentiment_of)` with the plus model, a batch of lines at a time (it is slow:
+    answers come every 64 lines)."""
+    from tertulia.nlp import plus
+
+    out = out or sys.stdout
+    for chunk in _chunks(stream or sys.stdin, plus.BATCH):
+        out.write("".join(label.value + "\n" for label, _ in plus.classify_many(chunk)))
+        out.flush()

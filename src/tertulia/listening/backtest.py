@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 
 from django.db import transaction
 
@@ -97,7 +97,8 @@ def _messages(organization_id: int, since: datetime) -> Iterator[list[Item]]:
         yield [item_of(message) for message in chunk]
 
 
-def run_backtest(parsed: ParsedQuery, organization_id: int, since: datetime) -> Backtest:
+def run_backtest(parsed: ParsedQuery, organization_id: int, since: datetime, zone: tzinfo = UTC) -> Backtest:
+    """`zone`: the days of `by_day` are days there (the brand's time zone)."""
     matcher = Matcher({"q": parsed})
     result = Backtest()
     seen: set[tuple[str, str]] = set()  # a channel message listening also stored counts once
@@ -109,7 +110,7 @@ def run_backtest(parsed: ParsedQuery, organization_id: int, since: datetime) -> 
             for item, query_ids in zip(fresh, found, strict=True):
                 if query_ids:
                     result.matched += 1
-                    result.by_day[item.published_at.date()] += 1
+                    result.by_day[item.published_at.astimezone(zone).date()] += 1
                     if len(result.sample) < SAMPLE:
                         result.sample.append(item)
             result.checked += len(fresh)
@@ -132,23 +133,36 @@ def _post(item: Item) -> Post:
     )
 
 
+@transaction.atomic
 def backfill(actor: Actor, query: ListeningQuery, parsed: ParsedQuery, since: datetime) -> int:
-    """Link the query to every stored mention and channel message it matches since `since`; how many new."""
+    """Link the query to every stored mention and channel message it matches since `since`; how many new.
+
+    All or nothing, with its audit entry, over the same newest `MAX_ROWS` a backtest reads.
+    """
     require_manage(actor, query.organization)
     matcher = Matcher({str(query.pk): parsed})
-    added = 0
+    added = checked = 0
+    seen: set[tuple[str, str]] = set()
     for source in (_mentions(query.organization_id, since), _messages(query.organization_id, since)):
         for items in source:
-            found = matcher.match([_post(item) for item in items])
-            matched = [item for item, ids in zip(items, found, strict=True) if ids]
+            fresh = [item for item in items if (item.network, item.remote_id) not in seen][
+                : MAX_ROWS - checked
+            ]
+            seen.update((item.network, item.remote_id) for item in fresh)
+            found = matcher.match([_post(item) for item in fresh])
+            matched = [item for item, ids in zip(fresh, found, strict=True) if ids]
             if matched:
                 added += store_for_query(query, matched)
-    with transaction.atomic():
-        record(
-            actor,
-            query.organization,
-            "listening.query_backfilled",
-            query,
-            {"since": since.isoformat(), "added": added},
-        )
+            checked += len(fresh)
+            if checked >= MAX_ROWS:
+                break
+        if checked >= MAX_ROWS:
+            break
+    record(
+        actor,
+        query.organization,
+        "listening.query_backfilled",
+        query,
+        {"since": since.isoformat(), "added": added},
+    )
     return added

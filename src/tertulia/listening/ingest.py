@@ -12,6 +12,7 @@ key. Only what some query matched is stored from the firehose; an organization's
 from __future__ import annotations
 
 import logging
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ from tertulia.listening.models import ListeningQuery, ListeningSource, Mention, 
 from tertulia.listening.query import Post
 from tertulia.listening.query.folding import MAX_TEXT
 from tertulia.nlp import Analysis, analyse_many
+from tertulia.nlp.language import detect_language
+from tertulia.nlp.normalize import normalize
 
 logger = logging.getLogger(__name__)
 
@@ -57,9 +60,28 @@ class Ingested:
     queries: set[int] = field(default_factory=set)  # the queries that got new matches
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+MAX_FOLLOWERS = 2**31 - 1  # the column's range; a network that sends more (or less than 0) is wrong
+
+
 def _clean(text: str, limit: int) -> str:
-    # PostgreSQL text cannot hold NUL; the rest is kept verbatim (and escaped where shown).
-    return text[:limit].replace("\x00", "\ufffd")
+    # PostgreSQL text cannot hold NUL, and no UTF-8 can hold a lone surrogate (JSON "\ud800"): both
+    # become U+FFFD. The rest is kept verbatim (and escaped wherever it is shown).
+    text = text[:limit]
+    return text if text.isascii() and "\x00" not in text else _UNSTORABLE.sub("\ufffd", text)
+
+
+def _followers(count: int | None) -> int | None:
+    return None if count is None else min(max(count, 0), MAX_FOLLOWERS)
+
+
+def _language(item: Item) -> str:
+    """The network's tag, else the language Tertulia identifies (what lang: compares, and what is stored)."""
+    if item.language:
+        return item.language
+    if item.analysis is not None:
+        return item.analysis.language
+    return detect_language(normalize(item.text))
 
 
 def _post(index: int, item: Item) -> Post:
@@ -67,10 +89,10 @@ def _post(index: int, item: Item) -> Post:
         id=str(index),
         text=_clean(item.text, MAX_TEXT),
         author=item.author_handle,
-        lang=item.language,
+        lang=_language(item),
         url=item.url,
         network=item.network,
-        followers=item.author_followers,
+        followers=_followers(item.author_followers),
         channel=item.channel_name,
     )
 
@@ -144,7 +166,7 @@ def _store(
                 url=_clean(item.url, 1000),
                 author_handle=_clean(item.author_handle, 255),
                 author_name=_clean(item.author_name, 255),
-                author_followers=item.author_followers,
+                author_followers=_followers(item.author_followers),
                 channel_name=_clean(item.channel_name, 255),
                 text=_clean(item.text, MAX_TEXT),
                 published_at=item.published_at,
@@ -154,12 +176,15 @@ def _store(
                 intent=analysis.intent.value,
             )
         )
-    keys = {(row.network, row.remote_id) for row in rows}
+    # The same post twice in a batch (a boost and its original, a catch-up overlapping the stream)
+    # is one row; rows go in key order, so two writers never wait for each other in a cycle.
+    unique = {(row.network, row.remote_id): row for row in reversed(rows)}
+    keys = set(unique)
     existing = _mention_ids(organization, keys)
-    new_rows = [row for row in rows if (row.network, row.remote_id) not in existing]
+    new_rows = [unique[key] for key in sorted(keys) if key not in existing]
     Mention.objects.bulk_create(new_rows, ignore_conflicts=True)
-    result.stored += len(new_rows)
     ids = _mention_ids(organization, keys)
+    result.stored += len(ids) - len(existing)
     links = []
     for index, query_ids in by_item.items():
         item = items[index]
@@ -176,12 +201,17 @@ def _store(
                     backfilled=backfilled,
                 )
             )
-    before = QueryMatch.objects.filter(mention_id__in=ids.values()).count()
-    QueryMatch.objects.bulk_create(links, ignore_conflicts=True)
-    added = QueryMatch.objects.filter(mention_id__in=ids.values()).count() - before
-    result.matches += added
-    if added:
-        result.queries.update(link.query_id for link in links)
+    linked = set(
+        QueryMatch.objects.filter(mention_id__in=list(ids.values())).values_list("query_id", "mention_id")
+    )
+    fresh = {
+        (link.query_id, link.mention_id): link
+        for link in links
+        if (link.query_id, link.mention_id) not in linked
+    }
+    QueryMatch.objects.bulk_create([fresh[key] for key in sorted(fresh)], ignore_conflicts=True)
+    result.matches += len(fresh)
+    result.queries.update(query_id for query_id, _ in fresh)
 
 
 def store_for_query(query: ListeningQuery, items: Sequence[Item]) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from huey.contrib.djhuey import db_task
@@ -10,6 +11,8 @@ from tertulia.inbox.models import Direction, Message
 from tertulia.listening.alerts import check_alerts
 from tertulia.listening.ingest import Ingested, Item, ingest
 from tertulia.nlp import Analysis, Intent, Sentiment, Urgency
+
+logger = logging.getLogger(__name__)
 
 
 @db_task(retries=3, retry_delay=30)
@@ -54,5 +57,11 @@ def item_of(message: Message) -> Item:
 
 
 def after_ingest(result: Ingested) -> None:
-    if result.queries:
+    """Check the alerts of the queries that got new matches. The matches are stored by now: a failure
+    here is logged and must not make a source read its batch again."""
+    if not result.queries:
+        return
+    try:
         check_alerts(result.queries)
+    except Exception:
+        logger.exception("listening alerts could not be checked for queries %s", sorted(result.queries))

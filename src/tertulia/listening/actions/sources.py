@@ -19,9 +19,19 @@ _HASHTAG = re.compile(r"\w{1,100}")
 
 def _clean_url(url: str) -> str:
     url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 500:
-        raise ListeningRefused(_("Give a web address that starts with https:// (or http://)."), "url")
+    refused = ListeningRefused(_("Give a web address that starts with https:// (or http://)."), "url")
+    if len(url) > 500:
+        raise refused
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises ValueError when it is not a number from 0 to 65535
+    except ValueError:  # an unclosed or malformed [IPv6] host, a bad port
+        raise refused from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or port == 0:
+        raise refused
+    if "@" in parts.netloc:
+        # A password typed into the address would be stored, shown and sent to every server on the way.
+        raise ListeningRefused(_("Leave the user name and password out of the address."), "url")
     return url
 
 

@@ -24,7 +24,8 @@ from tertulia.listening.query.document import (
     language_code,
 )
 from tertulia.listening.query.folding import MAX_WORD, fold
-from tertulia.listening.query.reference import Span, field_matches, pattern_regex
+from tertulia.listening.query.reference import NEAR_PLACES, Span, field_matches
+from tertulia.listening.query.wildcards import pattern_test, wildcard_test
 
 Test = Callable[["Index"], bool]
 Finder = Callable[["Index"], list[Span]]
@@ -144,7 +145,7 @@ def _test(node: s.Node) -> Test:
         return lambda index: holds(index.post.followers)
     if isinstance(node, s.FieldIs):
         field_node = node
-        return lambda index: field_matches(field_node, index.fields)
+        return lambda index: field_matches(field_node, index.fields, _fits)
     word = _plain(node)
     if word is not None:
         return lambda index: word in index.words
@@ -163,8 +164,11 @@ def line_regex(text: str) -> re.Pattern[str]:
 
 def _has_wildcard(pattern: s.Pattern) -> Test:
     """Whether any word fits the wildcard; remembered on the index, as many queries share one."""
-    search = line_regex(pattern.text).search
     key = pattern.text
+    if pattern.text.count("*") > 1:
+        # Two stars or more could make the one-search-over-all-words regex backtrack on long words.
+        return _has_by_words(pattern)
+    search = line_regex(pattern.text).search
 
     def has(index: Index) -> bool:
         known = index.wildcard_in.get(key)
@@ -175,11 +179,28 @@ def _has_wildcard(pattern: s.Pattern) -> Test:
     return has
 
 
+def _fits(pattern: s.Pattern, value: str) -> bool:
+    return pattern_test(pattern.text, pattern.is_wildcard)(value)
+
+
+def _has_by_words(pattern: s.Pattern) -> Test:
+    fits = wildcard_test(pattern.text)
+    key = pattern.text
+
+    def has(index: Index) -> bool:
+        known = index.wildcard_in.get(key)
+        if known is None:
+            known = index.wildcard_in[key] = any(fits(word) for word in index.positions)
+        return known
+
+    return has
+
+
 def _word_positions(pattern: s.Pattern) -> Callable[[Index], list[int]]:
     if not pattern.is_wildcard:
         text = pattern.text
         return lambda index: index.positions.get(text, [])
-    fullmatch = pattern_regex(pattern.text).fullmatch
+    fits = wildcard_test(pattern.text)
     key = pattern.text
 
     def wildcard(index: Index) -> list[int]:
@@ -187,7 +208,7 @@ def _word_positions(pattern: s.Pattern) -> Callable[[Index], list[int]]:
         if known is None:
             found: list[int] = []
             for text, positions in index.positions.items():
-                if fullmatch(text) is not None:
+                if fits(text):
                     found.extend(positions)
             known = index.wildcard_at[key] = sorted(found)
         return known
@@ -199,7 +220,7 @@ def _finder(node: s.Node) -> Finder:
     if isinstance(node, s.Words):
         first = _word_positions(node.patterns[0])
         rest = [
-            (offset, pattern.text, None if not pattern.is_wildcard else pattern_regex(pattern.text).fullmatch)
+            (offset, pattern.text, None if not pattern.is_wildcard else wildcard_test(pattern.text))
             for offset, pattern in enumerate(node.patterns[1:], start=1)
         ]
         width = len(node.patterns)
@@ -212,7 +233,7 @@ def _finder(node: s.Node) -> Finder:
                     continue
                 for offset, text, fullmatch in rest:
                     token = texts[start + offset]
-                    if (token != text) if fullmatch is None else (fullmatch(token) is None):
+                    if (token != text) if fullmatch is None else not fullmatch(token):
                         break
                 else:
                     spans.append((start, start + width - 1))
@@ -225,13 +246,13 @@ def _finder(node: s.Node) -> Finder:
         if not pattern.is_wildcard:
             key = (kind, pattern.text)
             return lambda index: [(position, position) for position in index.tagged.get(key, [])]
-        fullmatch = pattern_regex(pattern.text).fullmatch
+        fits = wildcard_test(pattern.text)
 
         def tagged(index: Index) -> list[Span]:
             return sorted(
                 (position, position)
                 for (token_kind, text), positions in index.tagged.items()
-                if token_kind is kind and fullmatch(text) is not None
+                if token_kind is kind and fits(text)
                 for position in positions
             )
 
@@ -249,10 +270,10 @@ def _near(node: s.Near) -> Finder:
     distance, ordered = node.distance, node.ordered
 
     def near(index: Index) -> list[Span]:
-        lefts = find_left(index)
+        lefts = find_left(index)[:NEAR_PLACES]
         if not lefts:
             return []
-        rights = find_right(index)
+        rights = find_right(index)[:NEAR_PLACES]
         if not rights:
             return []
         by_start = sorted(rights)

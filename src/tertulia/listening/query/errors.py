@@ -27,6 +27,7 @@ MESSAGES: dict[str, Promise] = {
     "dangling_operator": _("%(operator)s needs something on both sides."),
     "near_distance": _("NEAR needs a number of words from 0 to %(limit)s, as NEAR/5 or NEAR/5f."),
     "near_chain": _("At most %(limit)s NEARs may follow one another; group the rest with AND."),
+    "too_many_nears": _("A query may use NEAR at most %(limit)s times."),
     "near_operand": _("NEAR joins words, phrases, hashtags and mentions (or ORs of them), not %(found)s."),
     "wildcard_too_short": _("A word with a wildcard needs at least %(minimum)s letters besides * and ?."),
     "wildcard_too_many": _("A word may have at most %(limit)s wildcards."),

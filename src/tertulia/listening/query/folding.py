@@ -34,9 +34,23 @@ MENTION = re.compile(rf"@([\w{COMBINING_MARKS}](?:[\w.{COMBINING_MARKS}-]*[\w{CO
 _SEPARATOR = "\x1e"  # ASCII record separator: never in folded text (it is removed from posts)
 
 
-def fold(text: str) -> str:
-    folded = INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).casefold()
+# Lone surrogates (from JSON "\ud800") cannot be encoded: they become U+FFFD, which is not a letter.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _after_nfkc(text: str) -> str:
+    """Invisible characters out, casefold, Latin accents out. casefold turns "İ" into "i" plus a
+    combining dot above, which no precomposed letter absorbs: it goes too, so İstanbul is istanbul."""
+    folded = INVISIBLE.sub("", text).casefold()
+    if "\u0307" in folded:
+        folded = folded.replace("\u0307", "")
     return unaccent(folded)
+
+
+def fold(text: str) -> str:
+    if not text.isascii():
+        text = _SURROGATE.sub("\ufffd", text)
+    return _after_nfkc(unicodedata.normalize("NFKC", text))
 
 
 def fold_many(texts: Sequence[str]) -> list[str]:
@@ -59,11 +73,12 @@ def fold_many(texts: Sequence[str]) -> list[str]:
     if others:
         normalize = unicodedata.normalize
         joined = _SEPARATOR.join(
-            normalize("NFKC", texts[number][:MAX_TEXT].replace(_SEPARATOR, " ")) for number in others
+            normalize("NFKC", _SURROGATE.sub("\ufffd", texts[number][:MAX_TEXT].replace(_SEPARATOR, " ")))
+            for number in others
         )
         # Each step maps characters one by one (NFKC never makes a record separator), so the
         # joined string splits back into the posts' folded texts.
-        cleaned = unaccent(INVISIBLE.sub("", joined).casefold()).split(_SEPARATOR)
+        cleaned = _after_nfkc(joined).split(_SEPARATOR)
         for number, text in zip(others, cleaned, strict=True):
             folded[number] = text
     return folded

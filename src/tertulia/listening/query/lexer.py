@@ -95,7 +95,7 @@ def _bare(query: str, match: re.Match[str]) -> tuple[Token, int]:
     text, start, end = match[0], match.start(), match.end()
     if text in _OPERATORS:
         return Token(_OPERATORS[text], start, end, text), end
-    if text.startswith("NEAR"):
+    if text == "NEAR" or text.startswith("NEAR/"):  # NEARBY is a word
         near = _NEAR.match(text)
         if near is None or int(near[1]) > MAX_NEAR:
             raise QueryError("near_distance", start, len(text), limit=MAX_NEAR)

@@ -29,7 +29,9 @@ MAX_QUERY_CHARS = 20_000
 MAX_TERMS = 2_000
 MAX_DEPTH = 32
 MAX_WORD = 100
-MAX_NEAR_CHAIN = 8
+MAX_NEAR_CHAIN = 4
+# NEARs in one query, however grouped: each costs up to (words in the post) x (distance) steps.
+MAX_NEARS = 12
 MAX_WILDCARDS = 3
 MIN_WILDCARD_LETTERS = 3
 
@@ -39,7 +41,10 @@ _TAG_TEXT = re.compile(rf"[\w{COMBINING_MARKS}*?]+$")
 _HANDLE_TEXT = re.compile(rf"[\w{COMBINING_MARKS}*?](?:[\w.*?{COMBINING_MARKS}-]*[\w*?{COMBINING_MARKS}])?$")
 _LANGUAGE = re.compile(r"([a-z]{2,3})(?:[-_][a-z0-9]{1,8})*$")
 _DOMAIN = re.compile(r"(?:[a-z0-9*](?:[a-z0-9*-]{0,61}[a-z0-9*])?\.)+[a-z*][a-z0-9*-]{0,62}$")
-_FOLLOWERS = re.compile(r"(>=|<=|>|<)(\d{1,12}(?:[.,]\d{1,3})?)([km]?)$")
+# followers:>1000, >1.000 or >1,000 (thousands grouped, as Spanish and English write them), >1.5k, >2m.
+_FOLLOWERS = re.compile(
+    r"(>=|<=|>|<)(?:(\d{1,12})|(\d{1,3}(?:[.,]\d{3}){1,3})|(\d{1,9}(?:[.,]\d{1,3})?)([km]))$"
+)
 _LOWERCASE_OPERATORS = {"and": "AND", "or": "OR", "not": "NOT"}
 _START_OF_OPERAND = {Kind.WORD, Kind.PHRASE, Kind.FIELD, Kind.OPEN, Kind.NOT}
 
@@ -113,6 +118,7 @@ class _Parser:
         self.terms = 0
         self.warnings: list[Warning] = []
         self.grouped: set[int] = set()  # ids of nodes written in parentheses
+        self.nears = 0
 
     def peek(self) -> Token:
         return self.tokens[self.index]
@@ -181,6 +187,11 @@ class _Parser:
         while self.peek().kind is Kind.NEAR:
             operator = self.take()
             chain += 1
+            self.nears += 1
+            if self.nears > MAX_NEARS:
+                raise QueryError(
+                    "too_many_nears", operator.start, operator.end - operator.start, limit=MAX_NEARS
+                )
             if chain > MAX_NEAR_CHAIN:
                 raise QueryError(
                     "near_chain", operator.start, operator.end - operator.start, limit=MAX_NEAR_CHAIN
@@ -349,8 +360,13 @@ def _followers(token: Token, raw: str) -> s.Followers:
     match = _FOLLOWERS.match(raw.replace(" ", "").lower())
     if match is None:
         raise QueryError("bad_followers", token.start, token.end - token.start)
-    number = float(match[2].replace(",", "."))
-    count = int(number * {"": 1, "k": 1_000, "m": 1_000_000}[match[3]])
+    plain, grouped, scaled, unit = match[2], match[3], match[4], match[5]
+    if plain is not None:
+        count = int(plain)
+    elif grouped is not None:
+        count = int(grouped.replace(".", "").replace(",", ""))
+    else:
+        count = int(float(scaled.replace(",", ".")) * {"k": 1_000, "m": 1_000_000}[unit])
     return s.Followers(s.Comparison(match[1]), count, token.start)
 
 

@@ -110,6 +110,9 @@ def _language(value: object) -> str:
     return ""
 
 
+MAX_POST_CHARS = 3_000
+
+
 def post_item(did: str, rkey: str, record: object, received: datetime, handle: str = "") -> Item | None:
     """The listening item for one new post record, or None when the record is not a readable post."""
     if not isinstance(record, dict) or record.get("$type") != POST_COLLECTION:
@@ -125,7 +128,8 @@ def post_item(did: str, rkey: str, record: object, received: datetime, handle: s
     return Item(
         network=NETWORK,
         remote_id=f"at://{did}/{POST_COLLECTION}/{rkey}",
-        text=text,
+        # The lexicon allows 3,000 bytes (300 graphemes); a PDS that sends more is not obeying it.
+        text=text[:MAX_POST_CHARS],
         published_at=published_at(record.get("createdAt"), received),
         url=f"{WEB_URL}/profile/{did}/post/{rkey}",
         author_handle=handle or did,
@@ -335,7 +339,7 @@ class FirehoseReader(threading.Thread):
         if result is not None:
             try:
                 after_ingest(result)
-            except Exception:  # the mentions are stored; an alert check that failed is retried by its sweep
+            except Exception:  # the mentions are stored: a failed alert check is logged, not retried
                 logger.exception("alert checks after a firehose batch failed")
         error = self.last_error()
         values: dict[str, Any] = {"lease_until": self._lease_until(), "last_error": error}

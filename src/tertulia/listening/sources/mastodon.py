@@ -18,6 +18,12 @@ stores the batch (`runner.save_batch`).
 
 Reuses the connector's pieces: `streaming.parse_sse`, `parsing.item_from_status` (HTML to text),
 `client.MastodonHTTP` (rate limits, error mapping) and the registration's private-address check.
+
+The server is not trusted with the worker's memory: the stream is read in chunks and split into
+lines here, a line longer than `MAX_LINE_BYTES` or an event whose data lines add up to more than
+`MAX_EVENT_BYTES` ends the connection (the source shows why; the reader reconnects with backoff),
+and a timeline page larger than `MAX_PAGE_BYTES` is refused before it is decoded. Compressed
+bodies are inflated a chunk at a time, so a small bomb never expands in memory.
 """
 
 from __future__ import annotations
@@ -25,9 +31,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 import socket
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
@@ -35,6 +43,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import httpx
 from django.utils.translation import gettext as _
 
+from tertulia.connectors import ratelimit
 from tertulia.connectors.base import (
     AuthenticationFailed,
     ConnectorError,
@@ -43,7 +52,8 @@ from tertulia.connectors.base import (
     RemoteNotFound,
     TemporaryFailure,
 )
-from tertulia.connectors.mastodon.client import USER_AGENT, MastodonHTTP, raise_for_status
+from tertulia.connectors.mastodon.client import BUCKET, USER_AGENT, MastodonHTTP, raise_for_status
+from tertulia.connectors.mastodon.client import NETWORK as RATE_NETWORK
 from tertulia.connectors.mastodon.connector import _refuse_private_address
 from tertulia.connectors.mastodon.parsing import id_key, item_from_status
 from tertulia.connectors.mastodon.streaming import STREAM_TIMEOUT, parse_sse
@@ -59,6 +69,72 @@ CATCH_UP_PAGES = 25  # 1,000 statuses after a gap; a longer gap is reported, not
 MAX_EVENT_CHARS = 1_000_000  # a Status is a few KB; a megabyte of JSON is not one
 MAX_REDIRECTS = 3  # Mastodon redirects /api/v1/streaming to its streaming host when it has one
 MAX_CURSOR_CHARS = 30  # status ids are decimal snowflakes (18-19 digits)
+CHUNK_BYTES = 64 * 1024  # inflate this much at a time (httpcore reads 64 KB from the socket at most)
+MAX_LINE_BYTES = 1024 * 1024  # one line of the stream, at most
+MAX_EVENT_BYTES = 1024 * 1024  # the data lines of one event, together, at most
+MAX_PAGE_BYTES = 5 * 1024 * 1024  # a timeline page of 40 statuses is some hundreds of KB
+MAX_ERROR_BYTES = 64 * 1024  # an error answer's body, read for its message
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+
+
+class TooLarge(TemporaryFailure):
+    """The server sent more than a reader keeps in memory; the connection is dropped."""
+
+
+def _chunks(response: httpx.Response) -> Iterator[bytes]:
+    """The body as it arrives, decoded, in pieces of at most `CHUNK_BYTES` (as soon as they come:
+    `iter_raw(chunk_size)` would wait for a full chunk, holding a quiet stream's events back)."""
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if encoding in ("", "identity"):
+        yield from response.iter_raw()
+        return
+    if encoding not in ("gzip", "x-gzip", "deflate"):
+        raise TemporaryFailure(
+            _("The server sent its answer in an encoding Tertulia does not read (%(encoding)s).")
+            % {"encoding": encoding[:40]}
+        )
+    decoder = zlib.decompressobj(zlib.MAX_WBITS | 32)  # a gzip or a zlib header, whichever it is
+    try:
+        for raw in response.iter_raw():
+            data = raw
+            while data and not decoder.eof:
+                piece = decoder.decompress(data, CHUNK_BYTES)
+                if piece:
+                    yield piece
+                elif data == decoder.unconsumed_tail:
+                    break  # pragma: no cover - zlib always moves when it may write
+                data = decoder.unconsumed_tail
+    except zlib.error as error:
+        raise TemporaryFailure(_("The server sent a body that does not inflate.")) from error
+
+
+def read_capped(response: httpx.Response, limit: int, too_large: str) -> bytes:
+    """A response's whole body, or TooLarge(too_large) as soon as it is known to pass `limit` bytes
+    (by its Content-Length, or while it arrives)."""
+    length = response.headers.get("content-length", "").strip()
+    if length.isdigit() and int(length) > limit:
+        raise TooLarge(too_large)
+    body = bytearray()
+    for chunk in _chunks(response):
+        body += chunk
+        if len(body) > limit:
+            raise TooLarge(too_large)
+    return bytes(body)
+
+
+def _bounded(response: httpx.Response, limit: int = MAX_ERROR_BYTES) -> httpx.Response:
+    """A copy of an error answer with at most `limit` bytes of its body (enough for its message)."""
+    body = bytearray()
+    with contextlib.suppress(TemporaryFailure, httpx.HTTPError):
+        for chunk in _chunks(response):
+            body += chunk
+            if len(body) > limit:
+                del body[limit:]
+                break
+    headers = [(k, v) for k, v in response.headers.items() if k not in ("content-encoding", "content-length")]
+    return httpx.Response(
+        response.status_code, headers=headers, content=bytes(body), request=response.request
+    )
 
 
 def status_item(payload: object, channel_name: str = "", origin: str = "") -> tuple[Item, str] | None:
@@ -173,15 +249,15 @@ class MastodonStream:
     def read(self) -> int:
         """Connect, catch up, stream until the server closes or `abort`; events received."""
         check_public(self.origin)
-        headers = {"User-Agent": USER_AGENT, "Accept": "text/event-stream"}
+        # Uncompressed: events are small and must arrive at once, not when a compressor flushes.
+        headers = {"User-Agent": USER_AGENT, "Accept": "text/event-stream", "Accept-Encoding": "identity"}
         with httpx.Client(headers=headers, timeout=STREAM_TIMEOUT, follow_redirects=False) as client:
             response = self._open(client)
             with self._lock:
                 self._response = response
             try:
                 if response.status_code >= 400:
-                    response.read()
-                    raise self._refusal(response)
+                    raise self._refusal(_bounded(response))
                 if self.stopping.is_set():
                     return self.received
                 self.catch_up()
@@ -243,6 +319,9 @@ class MastodonStream:
                 self._take(event, data)
                 if self.stopping.is_set():
                     break
+        except TooLarge:
+            self.flush()  # the events before the oversized one were whole
+            raise
         except httpx.TransportError as error:
             self.flush()  # what arrived whole is kept
             if self.stopping.is_set():
@@ -254,15 +333,58 @@ class MastodonStream:
         self.flush()
 
     def _lines(self, response: httpx.Response) -> Iterator[str]:
-        for line in response.iter_lines():
-            yield line
-            if self.stopping.is_set():
-                return
-            # Heartbeats come as lines too, so a quiet stream's last statuses are stored soon.
-            if self.pending and (
-                len(self.pending) >= BATCH_SIZE or time.monotonic() - self.pending_since >= FLUSH_SECONDS
-            ):
-                self.flush()
+        """The stream's lines (without their endings), at most `MAX_LINE_BYTES` each and at most
+        `MAX_EVENT_BYTES` of data lines per event; TooLarge ends the connection otherwise."""
+        buffer = bytearray()
+        event_bytes = 0  # of the data lines since the last blank line
+        chunks = _chunks(response)
+        ended = False
+        while not ended:
+            chunk = next(chunks, None)
+            if chunk is None:
+                ended = True
+            else:
+                buffer += chunk
+            start = 0
+            while True:
+                found = _LINE_END.search(buffer, start)
+                if found is None or (found.group() == b"\r" and found.end() == len(buffer) and not ended):
+                    break  # no whole line yet (a CR at the end may be the first half of CRLF)
+                raw = bytes(buffer[start : found.start()])
+                start = found.end()
+                if len(raw) > MAX_LINE_BYTES:
+                    raise self._too_large()
+                if not raw:
+                    event_bytes = 0
+                elif raw.partition(b":")[0] == b"data":
+                    event_bytes += len(raw) + 1
+                    if event_bytes > MAX_EVENT_BYTES:
+                        raise self._too_large()
+                yield raw.decode("utf-8", errors="replace")
+                if self.stopping.is_set():
+                    return
+                self._maybe_flush()
+            del buffer[:start]
+            if len(buffer) > MAX_LINE_BYTES:
+                raise self._too_large()  # a line that never ends
+        if buffer:
+            yield buffer.decode("utf-8", errors="replace")  # the last line had no ending
+
+    def _maybe_flush(self) -> None:
+        # Heartbeats come as lines too, so a quiet stream's last statuses are stored soon.
+        if self.pending and (
+            len(self.pending) >= BATCH_SIZE or time.monotonic() - self.pending_since >= FLUSH_SECONDS
+        ):
+            self.flush()
+
+    def _too_large(self) -> TooLarge:
+        return TooLarge(
+            _(
+                "%(server)s sent an event larger than %(size)d MB; Tertulia dropped the connection "
+                "and will try again."
+            )
+            % {"server": self.origin, "size": MAX_EVENT_BYTES // (1024 * 1024)}
+        )
 
     def _take(self, event: str, data: str) -> None:
         if event != "update":
@@ -320,17 +442,49 @@ class MastodonStream:
         finally:
             http.close()
 
+    def _get_page(
+        self, http: MastodonHTTP, params: list[tuple[str, str | int | float | bool | None]]
+    ) -> bytes:
+        """`http.request`, but the body is read with a cap (it reads whole answers, of any size)."""
+        ratelimit.spend(RATE_NETWORK, http.limiter_key, BUCKET)
+        request = http.client.build_request(
+            "GET", self.timeline_path(), params=params, headers={"Accept-Encoding": "gzip"}
+        )
+        try:
+            response = http.client.send(request, stream=True)
+        except httpx.TimeoutException as error:
+            raise TemporaryFailure(_("Mastodon did not answer in time.")) from error
+        except httpx.TransportError as error:
+            raise TemporaryFailure(_("Could not reach the Mastodon instance.")) from error
+        try:
+            http.observe(response)
+            if response.status_code >= 400:
+                raise_for_status(_bounded(response), http.limiter_key)
+            try:
+                return read_capped(
+                    response,
+                    MAX_PAGE_BYTES,
+                    _("%(server)s sent a timeline page larger than %(size)d MB; Tertulia does not read it.")
+                    % {"server": self.origin, "size": MAX_PAGE_BYTES // (1024 * 1024)},
+                )
+            except httpx.TimeoutException as error:
+                raise TemporaryFailure(_("Mastodon did not answer in time.")) from error
+            except httpx.TransportError as error:
+                raise TemporaryFailure(_("Could not reach the Mastodon instance.")) from error
+        finally:
+            response.close()
+
     def _page(self, http: MastodonHTTP, after: str) -> bool:
         """One page of the timeline after `after`, stored; whether it was full (more may follow)."""
         params: list[tuple[str, str | int | float | bool | None]] = [("limit", PAGE_SIZE)]
         if after:
             params.append(("min_id", after))
         try:
-            response = http.request("GET", self.timeline_path(), params=params)
+            content = self._get_page(http, params)
         except (AuthenticationFailed, ContentRejected) as refused:
             raise self._refused(401 if isinstance(refused, AuthenticationFailed) else 422) from refused
         try:
-            body = response.json()
+            body = json.loads(content)
         except ValueError:
             body = None
         if not isinstance(body, list):

@@ -84,7 +84,8 @@ def save_batch(
     """Store `items` for the source's organization and move its cursor, in one transaction.
 
     Raises LeaseLost (and writes nothing) when `holder` no longer holds the source. Alerts run
-    after the commit, so a slow alert never holds the transaction open. Reading that works again
+    after the commit, so a slow alert never holds the transaction open; an alert that fails is
+    logged, not raised (what was stored stays stored). Reading that works again
     clears the source's last error, unless `clear_error` is False (a warning about this read).
     """
     fields: dict[str, object] = {"cursor": cursor, "last_read_at": timezone.now()}
@@ -96,7 +97,12 @@ def save_batch(
         if not moved:
             raise LeaseLost(source.pk)
     source.cursor = cursor
-    after_ingest(result)
+    try:
+        after_ingest(result)
+    except Exception:
+        # The batch is stored and the cursor moved: a failing alert must not make the reader think
+        # otherwise (it would keep the batch pending, or count the stream as failed).
+        logger.exception("listening source %s: alerts after a stored batch failed", source.pk)
     return result
 
 

@@ -23,7 +23,14 @@ from tertulia.listening.actions.queries import create_query
 from tertulia.listening.ingest import Ingested, ingest
 from tertulia.listening.models import FirehoseState, Mention, QueryMatch
 from tertulia.listening.sources import firehose
-from tertulia.listening.sources.firehose import Decoder, Event, FirehoseReader, LeaseLost, published_at
+from tertulia.listening.sources.firehose import (
+    MAX_POST_CHARS,
+    Decoder,
+    Event,
+    FirehoseReader,
+    LeaseLost,
+    published_at,
+)
 
 DID = "did:plc:ewvi7nxzyoun6zhxrhs64oiz"
 OTHER_DID = "did:plc:z72i7hdynmk6r22z27h6tvur"
@@ -229,10 +236,12 @@ def test_published_at_is_the_records_time_only_when_it_is_sane(value, expected):
     assert published_at(value, RECEIVED) == expected
 
 
-def test_hostile_text_is_kept_verbatim():
+def test_hostile_text_is_kept_verbatim_up_to_the_lexicon_limit():
     text = "<script>alert(1)</script>\u200b\u202eRTL\x00 " + "é" * 5000
     [item] = Decoder().decode(created(1, text), RECEIVED).items
-    assert item.text == text  # ingest bounds and cleans it, as for every source
+    # Verbatim (ingest cleans NUL for storage, as for every source), cut at what the lexicon allows:
+    # a PDS that sends more must not make the matcher work on a megabyte.
+    assert item.text == text[:MAX_POST_CHARS] and len(item.text) == 3_000
 
 
 # --- the setting ---------------------------------------------------------------------------------------

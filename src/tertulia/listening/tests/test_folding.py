@@ -56,3 +56,9 @@ urls = st.one_of(
 @given(urls)
 def test_host_of_fast_path_agrees_with_urlsplit(url: str):
     assert host_of(url) == _slow_host(url)
+
+
+def test_dotted_capital_i_and_lone_surrogates_fold():
+    assert fold("İSTANBUL İstanbul") == "istanbul istanbul"
+    assert fold_many(["İstanbul", "vino \ud800 tinto"]) == ["istanbul", "vino \ufffd tinto"]
+    assert fold("\udfff") == "\ufffd"

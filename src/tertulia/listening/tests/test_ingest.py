@@ -155,3 +155,30 @@ def test_inbox_messages_are_a_listening_source(
         )
     mention = Mention.objects.get(remote_id="m1")
     assert mention.network == "sandbox" and mention.matches.count() == 1
+
+
+def test_unstorable_characters_and_impossible_reach_do_not_block_a_batch(brand: Brand, analyst: User):
+    """A lone surrogate (JSON "\\ud800") or a follower count outside the column's range must not make
+    the whole batch fail again and again: the text is stored with U+FFFD, the count clamped."""
+    create_query(Actor(user=analyst, via="web"), brand, name="Vino", text="vino")
+    result = ingest(
+        [
+            item("1", "vino \ud800 malo", author_followers=-5),
+            item("2", "vino", author_followers=10**12),
+            item("2", "vino"),  # the same post twice in one batch: one row, counted once
+        ],
+        organization_id=brand.organization_id,
+    )
+    assert (result.stored, result.matches) == (2, 2)
+    assert Mention.objects.get(remote_id="1").text == "vino \ufffd malo"
+    assert Mention.objects.get(remote_id="1").author_followers == 0
+    assert Mention.objects.get(remote_id="2").author_followers == 2**31 - 1
+
+
+def test_language_of_untagged_posts_is_identified_before_matching(brand: Brand, analyst: User):
+    create_query(Actor(user=analyst, via="web"), brand, name="Vino es", text="vino lang:es")
+    result = ingest(
+        [item("1", "Este vino tinto de la casa está buenísimo, lo recomiendo a todo el mundo")],
+        organization_id=brand.organization_id,
+    )
+    assert result.matched == 1

@@ -165,3 +165,14 @@ def test_near_and_phrases_agree_with_the_reference(texts: list[str], batch: list
         for post in batch
     ]
     assert Matcher(parsed).match(batch) == expected
+
+
+def test_near_on_a_word_repeated_thousands_of_times_stays_bounded():
+    """Chained NEARs on a post that is one word 5,000 times: an answer (the first places), not a hang."""
+    query = parse("a NEAR/50 a NEAR/50 a NEAR/50 a")
+    post = Post("p", " ".join(["a"] * 5_000))
+    assert Matcher({"q": query}).match([post]) == [["q"]]
+    assert matches(query.root, prepare(post))
+    late = Post("late", " ".join(["b"] * 300 + ["x", "y"] + ["b"] * 300))
+    near_late = parse("b NEAR/0 x")  # x comes after the first 200 places of b: past the bound
+    assert Matcher({"q": near_late}).match([late]) == [[]] and not matches(near_late.root, prepare(late))

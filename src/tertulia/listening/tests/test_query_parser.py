@@ -144,7 +144,8 @@ def test_errors_list_what_was_expected():
         ("(NOT " * (MAX_DEPTH // 2 + 1) + "a" + ")" * (MAX_DEPTH // 2 + 1) + " b", "too_deep"),
         (" OR ".join(f"w{index}" for index in range(MAX_TERMS + 1)), "too_many_terms"),
         ("a" * (MAX_QUERY_CHARS + 1), "too_long"),
-        ("a NEAR/1 " * 9 + "a", "near_chain"),
+        ("a NEAR/1 " * 5 + "a", "near_chain"),
+        (" ".join(f"(a{n} NEAR/1 b{n})" for n in range(13)), "too_many_nears"),
     ],
 )
 def test_pathological_queries_are_bounded(query: str, code: str):
@@ -163,3 +164,30 @@ def test_and_inside_or_without_parentheses_warns():
     assert [warning.code for warning in parsed.warnings] == ["and_inside_or"]
     assert not parse("(#vueling OR @vueling) followers:>10").warnings
     assert not parse("a OR (b c)").warnings
+
+
+def test_words_that_start_with_near_are_words():
+    assert parse("NEARBY").root == s.Words(words("nearby"), 0)
+
+
+@pytest.mark.parametrize(
+    ("written", "count"),
+    [
+        (">1000", 1000),
+        (">1.000", 1000),
+        (">=10,000", 10_000),
+        (">1.5k", 1500),
+        ("<2,5m", 2_500_000),
+        ("<=12.345.678", 12_345_678),
+    ],
+)
+def test_followers_read_thousands_as_people_write_them(written: str, count: int):
+    root = parse(f"vino followers:{written}").root
+    assert root.operands[1].count == count  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("written", [">1.5", ">1.00", ">1,0000", ">k", "1000", ">-5"])
+def test_ambiguous_follower_counts_are_refused(written: str):
+    with pytest.raises(QueryError) as caught:
+        parse(f"vino followers:{written}")
+    assert caught.value.code == "bad_followers"

@@ -6,6 +6,8 @@ and every timeline answer the fake sends is checked against its response schemas
 
 from __future__ import annotations
 
+import gzip
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -34,6 +36,7 @@ from tertulia.listening.actions.queries import create_query
 from tertulia.listening.models import ListeningSource, Mention, QueryMatch, SourceKind
 from tertulia.listening.query.folding import MAX_TEXT
 from tertulia.listening.sources import mastodon as reader_module
+from tertulia.listening.sources import runner as runner_module
 from tertulia.listening.sources.mastodon import MastodonStream, status_item
 from tertulia.listening.sources.runner import LeaseLost, StreamThread
 
@@ -498,3 +501,142 @@ def test_the_spec_patch_is_still_needed(spec):
         assert httpx.get(strict.url + "/api/v1/streaming/public").status_code == 401
         assert httpx.get(strict.url + "/api/v1/timelines/public").status_code == 401
         assert "bearer" in (strict.invalid[0].error or "")
+
+
+# ---------------------------------------------------------------- a hostile server and the worker's memory
+
+FLOOD_BYTES = 48 * 1024 * 1024  # what a hostile server offers; a bounded reader takes a small part
+
+
+class Flood:
+    """A stream that starts with one good event, then sends `piece` over and over (up to FLOOD_BYTES,
+    so that a test can never hang); counts what the reader let it write."""
+
+    def __init__(self, good: dict[str, Any], head: bytes, piece: bytes) -> None:
+        self.good, self.head, self.piece = good, head, piece
+        self.written = 0
+
+    def __call__(self, request: RecordedRequest) -> SpecResponse:
+        def body() -> Iterator[bytes]:
+            yield b":)\n\n"
+            yield from sse([("update", self.good)])
+            yield self.head
+            while self.written < FLOOD_BYTES:
+                self.written += len(self.piece)
+                yield self.piece
+
+        return SpecResponse(content_type="text/event-stream", stream=body())
+
+
+@pytest.mark.parametrize(
+    ("head", "piece"),
+    [
+        (b"event: update\ndata: ", b"x" * 65536),  # one line that never ends
+        (b"event: update\n", b"data: " + b"x" * 1018 + b"\n"),  # an event of data lines that never ends
+        (b"event: update\n", b"data\r\n" * 8192),  # ... of empty ones, with CRLF
+    ],
+    ids=["endless-line", "endless-event", "endless-empty-data"],
+)
+def test_an_endless_line_or_event_drops_the_connection(
+    org: Organization, server, fake: FakeListening, head: bytes, piece: bytes
+):
+    good = fake.post("<p>vino bueno</p>")
+    flood = Flood(good, head, piece)
+    server.on("getStreamingPublic", flood)
+    source = make_source(org, server, cursor=str(int(good["id"]) - 1))
+    fake.posted.clear()  # only the stream
+
+    failures, wait = StreamThread(source.pk, HOLDER)._read(source, 0)
+
+    source.refresh_from_db()
+    assert "larger than 1 MB" in source.last_error and "dropped the connection" in source.last_error
+    assert failures == 1 and wait == runner_module.FIRST_BACKOFF_SECONDS  # reconnects with backoff
+    assert stored_ids() == [good["uri"]]  # the event before was whole; nothing of the endless one
+    assert source.cursor == good["id"]
+    assert flood.written < FLOOD_BYTES // 2  # it stopped reading soon after the cap
+
+
+def test_events_up_to_the_caps_are_read(org: Organization, server, fake: FakeListening, monkeypatch):
+    monkeypatch.setattr(reader_module, "MAX_LINE_BYTES", 16384)
+    monkeypatch.setattr(reader_module, "MAX_EVENT_BYTES", 16384)
+    statuses = [fake.post(f"<p>vino {n} " + "🍷" * 300 + "</p>") for n in range(3)]
+    fake.connection(*[("update", status) for status in statuses])
+    source = make_source(org, server, cursor="1")
+    fake.posted.clear()
+    assert MastodonStream(source, HOLDER).read() == 3
+    assert stored_ids() == sorted(status["uri"] for status in statuses)
+
+
+def test_an_oversized_timeline_page_is_refused(org: Organization, server, fake: FakeListening):
+    fake.post("<p>" + "vino " * (1_200_000) + "</p>")  # 6 MB: the answer says so in Content-Length
+    fake.connection(("update", fake.post("<p>en directo</p>")))
+    source = make_source(org, server)
+
+    failures, _wait = StreamThread(source.pk, HOLDER)._read(source, 0)
+
+    source.refresh_from_db()
+    assert "timeline page larger than 5 MB" in source.last_error and failures == 1
+    assert not Mention.objects.exists() and source.cursor == ""
+    [page] = server.requests_for("getTimelinePublic")
+    assert page.response_status == 200
+
+
+def test_a_compressed_bomb_for_a_timeline_is_refused(org: Organization, server, fake: FakeListening):
+    bomb = gzip.compress(b"[" + b" " * (64 * 1024 * 1024) + b"]")  # 64 MB in some 64 KB, no length
+    assert len(bomb) < 256 * 1024
+    server.on(
+        "getTimelinePublic",
+        SpecResponse(content_type="application/json", headers={"Content-Encoding": "gzip"}, stream=[bomb]),
+    )
+    fake.connection(("update", fake.post("<p>en directo</p>")))
+    source = make_source(org, server, cursor="1")
+
+    with pytest.raises(reader_module.TooLarge, match="timeline page larger"):
+        MastodonStream(source, HOLDER).read()
+    assert not Mention.objects.exists()
+
+
+def test_a_compressed_timeline_page_is_read(org: Organization, server, fake: FakeListening):
+    statuses = [fake.post(f"<p>vino {n}</p>") for n in range(2)]
+    page = gzip.compress(json.dumps(list(reversed(statuses))).encode())
+    server.on(
+        "getTimelinePublic",
+        SpecResponse(content_type="application/json", headers={"Content-Encoding": "gzip"}, stream=[page]),
+    )
+    source = make_source(org, server)
+    MastodonStream(source, HOLDER).read()
+    assert stored_ids() == sorted(status["uri"] for status in statuses)
+    [request] = server.requests_for("getTimelinePublic")
+    assert request.headers["accept-encoding"] == "gzip"
+
+
+def test_an_error_answer_is_read_only_in_part(org: Organization, server, fake: FakeListening):
+    huge = b'{"error": "' + b"x" * (8 * 1024 * 1024) + b'"}'
+    server.on(
+        "getStreamingPublic",
+        SpecResponse(status=503, content_type="application/json", stream=iter([huge])),
+    )
+    source = make_source(org, server)
+    with pytest.raises(TemporaryFailure):
+        MastodonStream(source, HOLDER).read()
+
+
+def test_an_alert_that_fails_does_not_fail_the_stream(
+    org: Organization, server, fake: FakeListening, monkeypatch, caplog
+):
+    statuses = [fake.post(f"<p>vino {n}</p>") for n in range(2)]
+    fake.connection(*[("update", status) for status in statuses])
+    source = make_source(org, server, cursor="1")
+    fake.posted.clear()
+
+    def broken(result: object) -> None:
+        raise RuntimeError("the mail server is down")
+
+    monkeypatch.setattr(runner_module, "after_ingest", broken)
+    reader = MastodonStream(source, HOLDER)
+    assert reader.read() == 2  # no exception: the batch was stored
+    assert reader.pending == [] and reader.cursor == statuses[-1]["id"]
+    source.refresh_from_db()
+    assert source.cursor == statuses[-1]["id"] and source.last_error == ""
+    assert stored_ids() == sorted(status["uri"] for status in statuses)
+    assert "alerts after a stored batch failed" in caplog.text

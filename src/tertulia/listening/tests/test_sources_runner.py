@@ -153,6 +153,26 @@ def test_a_batch_is_saved_only_by_the_holder(org: Organization):
     assert source.cursor == "17" and Mention.objects.count() == 1  # all or nothing
 
 
+def test_a_failing_alert_after_the_commit_is_logged_not_raised(
+    org: Organization, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    source = stream_source(org)
+    claim_streams("w1", 10, timezone.now())
+    seen = []
+
+    def broken(result: object) -> None:
+        seen.append(result)
+        raise RuntimeError("the mail server is down")
+
+    monkeypatch.setattr(runner, "after_ingest", broken)
+    item = Item(network="mastodon", remote_id="https://x/1", text="hola", published_at=NOW)
+    result = save_batch(source, [item], "17", "w1")
+    assert seen == [result] and result.stored == 1  # the alerts ran, on what was stored
+    source.refresh_from_db()
+    assert source.cursor == "17" and Mention.objects.count() == 1
+    assert "alerts after a stored batch failed" in caplog.text and "mail server is down" in caplog.text
+
+
 @pytest.mark.parametrize(
     ("failures", "error", "low", "high"),
     [

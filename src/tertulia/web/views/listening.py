@@ -323,7 +323,7 @@ class BacktestView:
 def backtest_view(
     result: Backtest, days: int, since: datetime, zone: zoneinfo.ZoneInfo, can_backfill: bool
 ) -> BacktestView:
-    # run_backtest counts by the day of each post's own timestamp (UTC): so are the bars.
+    # run_backtest counted by days in the brand's time zone: so are the bars.
     first = since.astimezone(zone).date()
     last = timezone.now().astimezone(zone).date()
     series = [(day, result.by_day.get(day, 0)) for day in charts.days_between(min(first, last), last)]
@@ -393,7 +393,7 @@ def _editor(request: HttpRequest, tenant: Tenant, query: ListeningQuery | None) 
             if parsed is not None:
                 days = int(data.get("days") or DEFAULT_BACKTEST_DAYS)
                 since = timezone.now() - timedelta(days=days)
-                result = run_backtest(parsed, brand.organization_id, since)
+                result = run_backtest(parsed, brand.organization_id, since, zone_of(brand))
                 same_as_saved = query is not None and query.text == values["text"]
                 backtest = backtest_view(result, days, since, zone_of(brand), same_as_saved)
             else:
