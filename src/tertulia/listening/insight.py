@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, F, Max, QuerySet
 from django.db.models.functions import TruncDay, TruncHour
 
 from tertulia.core.models import Brand
@@ -121,7 +121,8 @@ def top_authors(query_ids: Sequence[int], period: Period, limit: int = 10) -> li
         .annotate(
             followers=Max("author_followers"), name=Max("author_name"), mentions=Count("id", distinct=True)
         )
-        .order_by("-followers", "-mentions", "author_handle")[:limit]
+        # An unknown reach goes last on every database (PostgreSQL would put NULL first when descending).
+        .order_by(F("followers").desc(nulls_last=True), "-mentions", "author_handle")[:limit]
     )
     return [
         Author(row["author_handle"], row["name"] or "", row["network"], row["followers"], row["mentions"])

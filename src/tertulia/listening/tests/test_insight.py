@@ -84,6 +84,7 @@ def test_top_authors_by_reach(brand: Brand, actor: Actor):
             post("2", "vino", author_handle="big", author_followers=90_000),
             post("3", "vino otra vez", author_handle="big", author_followers=90_500),
             post("4", "vino", author_handle=""),
+            post("5", "vino", author_handle="unknown", author_followers=None),
         ],
         organization_id=brand.organization_id,
     )
@@ -91,6 +92,7 @@ def test_top_authors_by_reach(brand: Brand, actor: Actor):
     assert [(author.handle, author.followers, author.mentions) for author in authors] == [
         ("big", 90_500, 2),
         ("small", 10, 1),
+        ("unknown", None, 1),  # an unknown reach last, on PostgreSQL too
     ]
 
 
