@@ -42,6 +42,7 @@ def connect_channel(actor: Actor, brand: Brand, network: str, handle: str, displ
         display_name=info.display_name,
         external_id=info.external_id,
         capabilities=sorted(cls.capabilities),
+        connected_by=actor.user,
     )
     channel.full_clean()
     channel.save()
@@ -87,6 +88,7 @@ def connect_account(
         external_id=info.external_id,
         capabilities=sorted(cls.capabilities),
         settings=dict(settings or {}),
+        connected_by=actor.user,
     )
     channel.full_clean()
     channel.save()
@@ -129,6 +131,10 @@ def reconnect_account(actor: Actor, channel: Channel, connected: ConnectedAccoun
     if channel.external_id and connected.info.external_id != channel.external_id:
         raise WrongAccount(connected.info.handle)
     store_credentials(actor, channel, connected.credentials, connected.expires_at)
+    if actor.user is not None and channel.connected_by_id != actor.user.pk:
+        changes = apply_changes(channel, {"connected_by": actor.user})
+        channel.save(update_fields=["connected_by"])
+        record(actor, channel.organization, "channel.reconnect", channel, changes)
     return set_channel_status(actor, channel, ChannelStatus.ACTIVE)
 
 

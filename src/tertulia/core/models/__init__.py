@@ -2,12 +2,13 @@ from tertulia.core.models.audit import AuditEntry
 from tertulia.core.models.brand import Brand, Competitor, Objective
 from tertulia.core.models.channel import Channel, ChannelOperator, ChannelStatus
 from tertulia.core.models.contact import Contact, ContactHandle
-from tertulia.core.models.organization import Membership, Organization, Role
+from tertulia.core.models.organization import BrandAccess, Membership, Organization, Role
 from tertulia.core.models.user import User
 
 __all__ = [
     "AuditEntry",
     "Brand",
+    "BrandAccess",
     "Channel",
     "ChannelOperator",
     "ChannelStatus",

@@ -44,6 +44,15 @@ class Channel(models.Model):
         related_name="operated_channels",
         blank=True,
     )
+    # Who connected (or last reconnected) it: offboarding lists these channels for a reconnect or a rotation.
+    connected_by = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="connected_channels",
+        verbose_name=_("connected by"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -38,6 +38,8 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=32, choices=Role.choices, default=Role.COMMUNITY_MANAGER)
     is_active = models.BooleanField(_("active"), default=True)
+    # False: the role applies only to the brands listed in BrandAccess (owners and admins see all).
+    all_brands = models.BooleanField(_("all brands"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -49,3 +51,21 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organization} ({self.role})"
+
+
+class BrandAccess(models.Model):
+    """A brand where a member limited to some brands (`Membership.all_brands=False`) has their role."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="brand_access")
+    brand = models.ForeignKey("core.Brand", on_delete=models.CASCADE, related_name="member_access")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("brand access")
+        verbose_name_plural = _("brand access")
+        constraints = [
+            models.UniqueConstraint(fields=("membership", "brand"), name="brand_access_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership} → {self.brand}"
