@@ -284,7 +284,7 @@ class Browserless:
         assert match, "the login form has no CSRF token"
         return self.request(
             f"{base_url}/login/",
-            {"csrfmiddlewaretoken": match.group(1), "username": email, "password": password},
+            {"csrfmiddlewaretoken": match.group(1), "login": email, "password": password},
             referer=f"{base_url}/login/",
         )
 

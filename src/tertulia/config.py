@@ -11,14 +11,17 @@ import os
 import secrets
 import stat
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from email.utils import parseaddr
 from pathlib import Path
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 ENV_DATA_DIR = "TERTULIA_DATA_DIR"
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 SQLITE_FILE = "tertulia.sqlite3"
 QUEUE_FILE = "queue.sqlite3"
+OUTBOX_DIR = "outbox"  # e-mails as .eml files when no SMTP server is configured
+DEFAULT_EMAIL_FROM = "Tertulia <tertulia@localhost>"
 
 
 class ConfigError(Exception):
@@ -26,17 +29,42 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
+class SmtpSettings:
+    """Where e-mail goes, from `TERTULIA_SMTP_URL`. The password is left out of repr() and of
+    `describe()`, so printing the configuration never shows it."""
+
+    host: str
+    port: int
+    username: str = ""
+    password: str = field(default="", repr=False)
+    use_ssl: bool = False  # smtps://: TLS from the first byte (usually port 465)
+    use_starttls: bool = False  # smtp://...?starttls=true: upgrade to TLS after connecting (port 587)
+    timeout: int = 10
+
+    def describe(self) -> str:
+        """The server as an operator reads it, without the password."""
+        scheme = "smtps" if self.use_ssl else "smtp"
+        user = f"{self.username}@" if self.username else ""
+        starttls = " with STARTTLS" if self.use_starttls else ""
+        return f"{scheme}://{user}{self.host}:{self.port}{starttls}"
+
+
+@dataclass(frozen=True)
 class Config:
     data_dir: Path
-    secret_key: str
-    database_url: str | None
-    redis_url: str | None
+    # Out of repr(): a Config shows in error reports and debugging output, these must not.
+    secret_key: str = field(repr=False)
+    database_url: str | None = field(repr=False)  # may hold the database password
+    redis_url: str | None = field(repr=False)  # may hold Redis' password
     debug: bool
     allowed_hosts: tuple[str, ...]
     csrf_trusted_origins: tuple[str, ...]
     log_level: str
     tasks_immediate: bool
     https: bool
+    # E-mail: None means no SMTP server, e-mails are written as files to `outbox_path`.
+    smtp: SmtpSettings | None = None
+    email_from: str = DEFAULT_EMAIL_FROM
 
     @property
     def uses_postgres(self) -> bool:
@@ -53,6 +81,10 @@ class Config:
     @property
     def queue_path(self) -> Path:
         return self.data_dir / QUEUE_FILE
+
+    @property
+    def outbox_path(self) -> Path:
+        return self.data_dir / OUTBOX_DIR
 
 
 def default_data_dir() -> Path:
@@ -206,6 +238,71 @@ def parse_firehose_url(name: str, raw: str | None) -> str:
     return f"{scheme}://{parts.netloc.lower()}{path}"
 
 
+SMTP_EXAMPLE = "use smtps://user:password@host:465, or smtp://user:password@host:587?starttls=true"
+
+
+def parse_smtp_url(name: str, raw: str | None) -> SmtpSettings | None:
+    """`smtp://user:password@host:port` (`?starttls=true` to upgrade the connection to TLS, `&timeout=`
+    seconds) or `smtps://...` (TLS from the start); None when empty. User and password may be
+    percent-encoded (`%40` for @). No message ever repeats the URL: it holds the password."""
+    value = (raw or "").strip()
+    if not value:
+        return None
+    parts = _split(name, value)
+    scheme = parts.scheme.lower()
+    if scheme not in {"smtp", "smtps"}:
+        raise ConfigError(f"{name} scheme {scheme or '(none)'!r} is not supported: {SMTP_EXAMPLE}")
+    if not parts.hostname:
+        raise ConfigError(f"{name} has no server name: {SMTP_EXAMPLE}")
+    if parts.path not in {"", "/"} or parts.fragment:
+        raise ConfigError(f"{name} must not have a path: {SMTP_EXAMPLE}")
+    if parts.password is not None and not parts.username:
+        raise ConfigError(f"{name} has a password but no user name: {SMTP_EXAMPLE}")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"{name} has an invalid port: {SMTP_EXAMPLE}") from None
+    options: dict[str, str] = {}
+    for key, option in parse_qsl(parts.query, keep_blank_values=True):
+        if key not in {"starttls", "timeout"}:
+            raise ConfigError(f"{name} has an unknown option {key[:40]!r}: only starttls and timeout")
+        options[key] = option
+    starttls = parse_bool(f"{name} option starttls", options.get("starttls"))
+    timeout = parse_seconds(f"{name} option timeout", options.get("timeout"), default=10)
+    use_ssl = scheme == "smtps"
+    if use_ssl and starttls:
+        raise ConfigError(f"{name}: smtps:// is TLS already, drop starttls (or use smtp://...?starttls=true)")
+    return SmtpSettings(
+        host=parts.hostname,
+        port=port or (465 if use_ssl else 587 if starttls else 25),
+        username=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        use_ssl=use_ssl,
+        use_starttls=starttls,
+        timeout=timeout,
+    )
+
+
+def parse_email_from(name: str, raw: str | None, *, required: bool) -> str:
+    """The sender of Tertulia's e-mails: `social@example.com` or `Tertulia <social@example.com>`."""
+    value = (raw or "").strip()
+    if not value:
+        if required:
+            raise ConfigError(
+                f"{name} is not set: with TERTULIA_SMTP_URL, say who e-mails come from, "
+                "e.g. 'Tertulia <social@example.com>'"
+            )
+        return DEFAULT_EMAIL_FROM
+    _display, address = parseaddr(value)
+    local, _at, domain = address.rpartition("@")
+    controls = any(ord(ch) < 32 or ord(ch) == 127 for ch in value)  # a line break would add headers
+    if controls or not local or not domain or any(ch.isspace() for ch in address):
+        raise ConfigError(
+            f"{name}={value[:200]!r} is not an e-mail address: use e.g. 'Tertulia <social@example.com>'"
+        )
+    return value
+
+
 def split_list(raw: str | None) -> tuple[str, ...]:
     if not raw:
         return ()
@@ -222,6 +319,8 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
     redis_url = env.get("REDIS_URL") or None
     if redis_url:
         validate_redis_url(redis_url)
+    smtp = parse_smtp_url("TERTULIA_SMTP_URL", env.get("TERTULIA_SMTP_URL"))
+    email_from = parse_email_from("TERTULIA_EMAIL_FROM", env.get("TERTULIA_EMAIL_FROM"), required=bool(smtp))
     log_level = (env.get("TERTULIA_LOG_LEVEL") or "INFO").upper()
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
         raise ConfigError(f"TERTULIA_LOG_LEVEL={log_level!r} is not a level: use DEBUG, INFO or WARNING")
@@ -236,4 +335,6 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
         log_level=log_level,
         tasks_immediate=parse_bool("TERTULIA_TASKS_IMMEDIATE", env.get("TERTULIA_TASKS_IMMEDIATE")),
         https=parse_bool("TERTULIA_HTTPS", env.get("TERTULIA_HTTPS")),
+        smtp=smtp,
+        email_from=email_from,
     )

@@ -14,6 +14,7 @@ import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
 from tertulia.config import load_config, parse_bool, parse_count, parse_firehose_url, parse_seconds
+from tertulia.core.outbound.addresses import validate_allow_setting
 
 CONFIG = load_config()
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -32,6 +33,14 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "huey.contrib.djhuey",
+    # Sign-in (docs/security.md). tertulia.accounts comes first: its templates restyle allauth's.
+    "tertulia.accounts",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.usersessions",
     "tertulia.core",
     "tertulia.live",
     "tertulia.vault",
@@ -41,6 +50,9 @@ INSTALLED_APPS = [
     "tertulia.moderation",
     "tertulia.publishing",
     "tertulia.listening",
+    "tertulia.webhooks",
+    "tertulia.guard",
+    "tertulia.governance",
     "tertulia.api",
     "tertulia.web",
 ]
@@ -54,8 +66,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "tertulia.web.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "tertulia.accounts.middleware.SessionActivityMiddleware",
+    "tertulia.accounts.middleware.SecondFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tertulia.web.middleware.CurrentTenantMiddleware",
@@ -77,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tertulia.web.context_processors.tenant",
+                "tertulia.governance.context_processors.coverage",
             ],
         },
     }
@@ -115,6 +131,44 @@ LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
 
+# Sign-in with django-allauth (docs/security.md, docs/decisions/0018-sign-in-with-allauth.md): e-mail and
+# password, no public sign-up (people join by invitation), second factors, per-organization OIDC.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+ACCOUNT_ADAPTER = "tertulia.accounts.adapters.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "none"  # addresses come from an invitation link or an administrator
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_EMAIL_NOTIFICATIONS = True  # "your password was changed", "a security key was removed"...
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False  # a reset asked for an unknown address e-mails nobody
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Tertulia: "
+# Throttling (shared by every process through the cache below): failed sign-ins per IP and per address.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "10/m/ip,5/5m/key",
+    "login": "30/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+}
+ACCOUNT_FORMS = {"login": "tertulia.accounts.forms.LoginForm"}
+MFA_ADAPTER = "tertulia.accounts.adapters.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_ALLOW_UNVERIFIED_EMAIL = True  # see ACCOUNT_EMAIL_VERIFICATION
+MFA_TOTP_ISSUER = "Tertulia"
+MFA_PASSKEY_LOGIN_ENABLED = False  # security keys and passkeys are a second factor, not a password
+SOCIALACCOUNT_ADAPTER = "tertulia.accounts.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # tertulia.accounts.sso decides who an SSO sign-in is
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_OPENID_CONNECT_URL_PREFIX = "oidc"
+USERSESSIONS_TRACK_ACTIVITY = False  # tertulia.accounts.middleware records activity once a minute
+# An organization's OIDC issuer must be https://; this allows http:// (a laboratory, the tests).
+TERTULIA_SSO_ALLOW_HTTP = parse_bool("TERTULIA_SSO_ALLOW_HTTP", os.environ.get("TERTULIA_SSO_ALLOW_HTTP"))
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
@@ -145,7 +199,14 @@ else:
         "consumer": {"workers": 2, "worker_type": "thread", "periodic": True},
     }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Shared by every process (sign-in throttling counts across web workers): files in the data directory.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(CONFIG.data_dir / "cache"),
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    }
+}
 if CONFIG.redis_url:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CONFIG.redis_url}
@@ -172,6 +233,8 @@ CSRF_COOKIE_NAME = "tertulia_csrftoken"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Error reports (e-mails to ADMINS) hide POST fields and local variables named like secrets too.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "tertulia.web.reporting.SecretsReporterFilter"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 if CONFIG.https:
     # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients).
@@ -179,6 +242,12 @@ if CONFIG.https:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 31_536_000
+
+# Requests to addresses people type (link previews, webhooks, feeds, Mastodon instances) reach public
+# addresses on ports 80/443 only; this comma-separated allow-list opens more (docs/outbound.md).
+TERTULIA_OUTBOUND_ALLOW = validate_allow_setting(
+    "TERTULIA_OUTBOUND_ALLOW", os.environ.get("TERTULIA_OUTBOUND_ALLOW")
+)
 
 # Connector options an operator may need (see docs/connectors/): intranet feeds, a private handle resolver.
 TERTULIA_FEEDS_ALLOW_PRIVATE_ADDRESSES = parse_bool(
@@ -222,6 +291,22 @@ TERTULIA_PUBLISH_LEASE_SECONDS = parse_seconds(
 # (docs/operations.md): every worker reads the files it publishes.
 MEDIA_ROOT = str(CONFIG.data_dir / "uploads")
 MEDIA_URL = "/media-files/"  # never served as is: images are served through a view that checks access
+
+# E-mail (invitations, password resets, security alerts): an SMTP server from TERTULIA_SMTP_URL, or,
+# without one, each e-mail written as an .eml file to the data directory's outbox/ (docs/operations.md).
+DEFAULT_FROM_EMAIL = SERVER_EMAIL = CONFIG.email_from
+if CONFIG.smtp is not None:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = CONFIG.smtp.host
+    EMAIL_PORT = CONFIG.smtp.port
+    EMAIL_HOST_USER = CONFIG.smtp.username
+    EMAIL_HOST_PASSWORD = CONFIG.smtp.password
+    EMAIL_USE_SSL = CONFIG.smtp.use_ssl
+    EMAIL_USE_TLS = CONFIG.smtp.use_starttls
+    EMAIL_TIMEOUT = CONFIG.smtp.timeout
+else:
+    EMAIL_BACKEND = "tertulia.governance.mail.OutboxBackend"
+    EMAIL_FILE_PATH = str(CONFIG.outbox_path)
 
 TERTULIA_LIVE_BROKER = "redis" if CONFIG.redis_url else "database"
 TERTULIA_REDIS_URL = CONFIG.redis_url

@@ -11,6 +11,8 @@ urlpatterns = [
     path("hooks/<slug:network>/", connector_views.receive, name="webhook"),
     # Its URL is Tertulia's atproto OAuth client id: keep it stable (oauth.METADATA_PATH).
     path("oauth/bluesky/client-metadata.json", bluesky_views.client_metadata, name="bluesky-client-metadata"),
+    # Sign-in, second factors, sessions, single sign-on (allauth + tertulia.accounts; docs/security.md).
+    path("accounts/", include("tertulia.accounts.urls")),
     path("", include("tertulia.web.urls")),
 ]
 

@@ -70,26 +70,47 @@ def demo(tmp_path_factory: pytest.TempPathFactory, ci_logs: Path) -> Iterator[De
 
 
 @pytest.fixture(scope="session")
-def browser_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """One chromium for the session, with a fresh profile (a persistent context owns its user-data-dir)."""
+def playwright_session() -> Iterator[Any]:
+    """Playwright, started once: sync_playwright cannot be started twice in one thread."""
     if not CHROMIUM.exists():
         pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900},
-            locale="en-US",
-        )
-        context.set_default_timeout(20_000)
-        try:
-            yield context
-        finally:
-            context.close()
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser_context(tmp_path_factory: pytest.TempPathFactory, playwright_session: Any) -> Iterator[Any]:
+    """One chromium for the session, with a fresh profile (a persistent context owns its user-data-dir)."""
+    context = playwright_session.chromium.launch_persistent_context(
+        str(tmp_path_factory.mktemp("chromium-profile")),
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=CHROMIUM_ARGS,
+        viewport={"width": 1280, "height": 900},
+        locale="en-US",
+    )
+    context.set_default_timeout(20_000)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def second_browser(playwright_session: Any) -> Iterator[Any]:
+    """Another person's browser: a separate chromium with cookies of its own (tests with two people)."""
+    browser = playwright_session.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+    )
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    context.set_default_timeout(20_000)
+    try:
+        yield context
+    finally:
+        context.close()
+        browser.close()
 
 
 @dataclass

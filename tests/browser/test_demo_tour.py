@@ -19,10 +19,10 @@ Page = tuple[Any, ConsoleLog]
 
 def sign_in(tab: Any, demo: Demo, password: str | None = None) -> None:
     tab.goto(f"{demo.base_url}/login/")
-    tab.fill("input[name=username]", demo.email)
+    tab.fill("input[name=login]", demo.email)
     tab.fill("input[name=password]", password if password is not None else demo.password)
     with tab.expect_navigation():
-        tab.click("form button[type=submit]")
+        tab.click("#login-form button[type=submit]")
 
 
 def session_cookie(tab: Any) -> str | None:

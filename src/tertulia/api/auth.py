@@ -8,22 +8,26 @@ no ambient credential a browser would attach) and CSRF tokens are not needed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 
+from tertulia.accounts.enforcement import second_factor_missing_in
 from tertulia.api.actions import TokenInvalid, resolve
 from tertulia.api.errors import ApiError
 from tertulia.api.models import ApiToken
 from tertulia.api.scopes import SCOPE_PERMISSION, Scope
 from tertulia.core.actions.context import Actor
-from tertulia.core.models import Membership, Organization, User
+from tertulia.core.models import Brand, Membership, Organization, User
 from tertulia.core.models.audit import Via
-from tertulia.core.permissions import Perm, permissions_of
+from tertulia.core.permissions import Perm, brands_for, permissions_of, restrict
+
+M = TypeVar("M", bound=Model)
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,14 @@ class ApiContext:
     @property
     def perms(self) -> frozenset[Perm]:
         return permissions_of(self.member)
+
+    def brands(self, perm: Perm = Perm.VIEW) -> QuerySet[Brand]:
+        """The brands the token's owner works in (all of the organization's unless limited to some)."""
+        return brands_for(self.user, self.organization, perm)
+
+    def restrict(self, queryset: QuerySet[M], perm: Perm = Perm.VIEW, **options: Any) -> QuerySet[M]:
+        """`queryset` narrowed to the owner's organization and brands (see `permissions.restrict`)."""
+        return restrict(queryset, self.user, self.organization, perm, **options)
 
     def actor(self, request: HttpRequest) -> Actor:
         return Actor.from_request(
@@ -68,6 +80,16 @@ class TokenAuth(HttpBearer):
             found = resolve(token)
         except TokenInvalid as exc:
             raise AuthenticationError(message=exc.reason) from None
+        if second_factor_missing_in(found.token.user, found.token.organization):
+            # The organization requires a second factor its owner has not set up (docs/security.md).
+            raise ApiError(
+                403,
+                _(
+                    "This organization requires a second factor: set one up in Tertulia (your sign-in "
+                    "and security page) before using this token."
+                ),
+                "second_factor_required",
+            )
         # Actions and the audit trail read request.user; the token's owner is the user of this request.
         request.user = found.token.user
         if found.token.user.language:

@@ -401,6 +401,9 @@ class AuditOut(Schema):
     changes: dict[str, Any]
     via: str
     ip_address: str | None
+    sequence: int = Field(..., description="The entry's number in the organization's hash chain")
+    previous_hash: str = Field(..., description="The hash of entry sequence - 1 (64 zeros for the first)")
+    hash: str = Field(..., description="SHA-256 of the canonical record (docs/audit.md)")
 
 
 # ---------------------------------------------------------------- tokens

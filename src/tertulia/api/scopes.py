@@ -43,6 +43,11 @@ class Scope(StrEnum):
     PUBLISHING_MANAGE = "publishing:manage"
     LISTENING_READ = "listening:read"
     LISTENING_WRITE = "listening:write"
+    WEBHOOKS_READ = "webhooks:read"
+    WEBHOOKS_WRITE = "webhooks:write"
+    GUARD_READ = "guard:read"
+    GUARD_WRITE = "guard:write"
+    GUARD_MANAGE = "guard:manage"
 
 
 # Every member may see the organization and manage their own tokens (Perm.VIEW).
@@ -78,12 +83,20 @@ SCOPE_PERMISSION: dict[Scope, Perm] = {
     # Listening: every member sees what it found; analysts and managers write queries, alerts, sources.
     Scope.LISTENING_READ: Perm.VIEW,
     Scope.LISTENING_WRITE: Perm.MANAGE_LISTENING,
+    # Outgoing webhooks: owners and administrators (an endpoint's address can be a credential).
+    Scope.WEBHOOKS_READ: Perm.MANAGE_ORGANIZATION,
+    Scope.WEBHOOKS_WRITE: Perm.MANAGE_ORGANIZATION,
+    # The hijack guard: holds and incidents are seen on the channels one operates (or manages);
+    # releasing needs the permission to send on every channel of the item, never one's own.
+    Scope.GUARD_READ: Perm.VIEW,
+    Scope.GUARD_WRITE: Perm.OPERATE_CHANNELS,
+    Scope.GUARD_MANAGE: Perm.MANAGE_ORGANIZATION,
 }
 
 SCOPE_DESCRIPTION: dict[Scope, Promise] = {
     Scope.ORGANIZATION_READ: _("See the organization"),
     Scope.MEMBERS_READ: _("See the members and their roles"),
-    Scope.MEMBERS_WRITE: _("Change members' roles and deactivate members"),
+    Scope.MEMBERS_WRITE: _("Change members' roles and the brands they work in, and deactivate members"),
     Scope.BRANDS_READ: _("See brands, competitors and objectives"),
     Scope.BRANDS_WRITE: _("Create and edit brands, competitors and objectives"),
     Scope.CHANNELS_READ: _("See channels"),
@@ -107,6 +120,13 @@ SCOPE_DESCRIPTION: dict[Scope, Promise] = {
     Scope.PUBLISHING_MANAGE: _("Pause and resume publishing; change approval workflows"),
     Scope.LISTENING_READ: _("See listening queries, what they found and its insight, alerts and sources"),
     Scope.LISTENING_WRITE: _("Save listening queries, alerts and sources; run backtests and backfills"),
+    Scope.WEBHOOKS_READ: _("See the organization's webhook endpoints and their deliveries"),
+    Scope.WEBHOOKS_WRITE: _(
+        "Add, change and delete webhook endpoints; rotate their secrets; send test events"
+    ),
+    Scope.GUARD_READ: _("See what the hijack guard held and compromised-account incidents"),
+    Scope.GUARD_WRITE: _("Release or reject what the hijack guard held; work on incident checklists"),
+    Scope.GUARD_MANAGE: _("Change the hijack guard's settings"),
 }
 
 ALL_SCOPES: tuple[str, ...] = tuple(s.value for s in Scope)

@@ -35,12 +35,16 @@ from tertulia.api.routers import (
     rehearsals,
     tokens,
 )
+from tertulia.api.routers import governance as governance_router
+from tertulia.api.routers import guard as guard_router
 from tertulia.api.routers import inbox_settings as inbox_settings_router
 from tertulia.api.routers import listening as listening_router
 from tertulia.api.routers import listening_insight as listening_insight_router
 from tertulia.api.routers import listening_settings as listening_settings_router
 from tertulia.api.routers import moderation as moderation_router
 from tertulia.api.routers import publishing_calendar as publishing_calendar_router
+from tertulia.api.routers import webhooks as webhooks_router
+from tertulia.core.permissions import Access, declare
 
 DESCRIPTION = """\
 The Tertulia REST API: brands, channels, contacts, members and the audit trail of one organization.
@@ -48,6 +52,12 @@ Publishing too: posts with a variant per channel, their checks, review, scheduli
 the media library, pauses (crisis mode) and approval workflows.
 Listening: boolean queries per brand (validated with positioned errors), what they found, insight,
 share of voice, backtests, alerts and sources.
+Webhooks: the organization's outgoing webhook endpoints (signed JSON, Slack, Mattermost), their
+deliveries, test events and secret rotation.
+The hijack guard: what it held for a second person (release or reject), the "compromised account"
+action on a channel, its incidents and checklists, and the guard's settings.
+Governance: invitations by e-mail, one-step offboarding (its preview first), the access review and
+backup coverage gaps.
 
 Authenticate with a personal access token: `Authorization: Bearer trt_...`. A token acts in one
 organization, carries scopes, and is never worth more than its owner: each request needs the scope
@@ -56,6 +66,7 @@ Lists are paginated with `limit` (at most 200) and `offset`, and answer `{"items
 """
 
 
+@declare(Access.PUBLIC)
 @csrf_exempt
 def _not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     return errors.json_error(404, _("There is no such API endpoint."), "not_found")
@@ -113,11 +124,14 @@ def build_api() -> NinjaAPI:
         instance.add_router("", module.router)
     instance.add_router("", inbox_settings_router.router)
     instance.add_router("", moderation_router.router)
+    instance.add_router("", guard_router.router)
     for publishing in (publishing_posts, publishing_flow, publishing_media, publishing_admin):
         instance.add_router("", publishing.router)
     instance.add_router("", publishing_calendar_router.router)
+    instance.add_router("", governance_router.router)
     for listening in (listening_router, listening_insight_router, listening_settings_router):
         instance.add_router("", listening.router)
+    instance.add_router("", webhooks_router.router)
     return instance
 
 

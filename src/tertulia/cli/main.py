@@ -295,6 +295,70 @@ def nlp_language(data_dir: str | None) -> None:
     label_lines(language_of)
 
 
+@cli.group()
+def audit() -> None:
+    """The audit trail: check its hash chains, export it (docs/audit.md)."""
+
+
+@audit.command("verify")
+@data_dir_option
+@click.option("--organization", "slug", default=None, help="Only this organization's chain (its slug).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def audit_verify(data_dir: str | None, slug: str | None, as_json: bool) -> None:
+    """Walk each chain and report OK with counts, or its first broken link (exit code 1)."""
+    setup_django(data_dir)
+    require_services()
+    from tertulia.cli.audit import verify
+
+    sys.exit(verify(slug, as_json))
+
+
+@audit.command("export")
+@data_dir_option
+@click.option("--organization", "slug", required=True, help="The organization's slug.")
+@click.option("--since", default=None, help="From this date or date-time (UTC unless given).")
+@click.option("--until", default=None, help="To this date (included) or date-time (excluded).")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--output", "-o", default=None, help="Write to this file instead of standard output.")
+def audit_export(
+    data_dir: str | None, slug: str, since: str | None, until: str | None, fmt: str, output: str | None
+) -> None:
+    """Export an organization's entries with their hashes, an unbroken run of its chain that
+    `tertulia audit verify-file` (or the standalone audit_chain.py) checks offline."""
+    setup_django(data_dir)
+    require_services()
+    from tertulia.cli.audit import export
+
+    export(slug, since, until, fmt, output)
+
+
+@audit.command("verify-file")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option(
+    "--allow-gaps", is_flag=True, help="A filtered list (the web page's CSV): check entries one by one."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def audit_verify_file(path: str, allow_gaps: bool, as_json: bool) -> None:
+    """Check an export (JSON lines or CSV) offline, without a database; exit code 1 if broken."""
+    from tertulia.cli.audit import verify_file
+
+    sys.exit(verify_file(path, allow_gaps, as_json))
+
+
+@cli.command("delete-organization")
+@data_dir_option
+@click.argument("slug")
+@click.option("--confirm", default="", help="The slug again: nothing is deleted without it.")
+@click.option("--export", "export_to", default=None, help="First export its audit trail (JSON lines) here.")
+def delete_organization(data_dir: str | None, slug: str, confirm: str, export_to: str | None) -> None:
+    """Delete an organization and everything it owns, audit trail included (the trail's one exception)."""
+    setup_django(data_dir)
+    require_services()
+    from tertulia.cli.audit import delete_organization as delete
+
+    delete(slug, confirm, export_to)
+
+
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @data_dir_option
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)

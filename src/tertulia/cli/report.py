@@ -59,4 +59,10 @@ def run_check() -> int:
     else:
         profile = "embedded (SQLite)"
     _line(None, "profile", profile)
+
+    from tertulia.governance.mail import describe_destination, smtp_problem
+
+    problem = smtp_problem()  # signs in to the SMTP server, sends nothing
+    failures += problem is not None
+    _line(problem is None, "e-mail", problem or describe_destination())
     return 1 if failures else 0

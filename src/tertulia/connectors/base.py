@@ -109,7 +109,7 @@ class ChannelAccount:
 
     handle: str
     external_id: str = ""
-    credentials: Mapping[str, str] = field(default_factory=dict)
+    credentials: Mapping[str, str] = field(default_factory=dict, repr=False)  # never in logs or reports
     settings: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -228,7 +228,7 @@ class OAuthClient:
     """Tertulia's registration with a network (client id and secret), kept in the vault."""
 
     client_id: str
-    client_secret: str = ""
+    client_secret: str = field(default="", repr=False)  # never in logs or reports
     base_url: str = ""  # the network's address, for self-hosted networks (Mastodon) and tests
 
 
@@ -241,7 +241,7 @@ class ConnectedAccount:
     """
 
     info: AccountInfo
-    credentials: Mapping[str, str]
+    credentials: Mapping[str, str] = field(repr=False)  # never in logs or reports
     expires_at: datetime | None = None
     alternatives: Sequence[ConnectedAccount] = ()
 
@@ -268,6 +268,10 @@ class Connector:
     call_seconds: ClassVar[float] = 30.0
     # How often the inbox reads a channel, in seconds; 0: the operator's TERTULIA_INBOX_POLL_SECONDS.
     poll_seconds: ClassVar[float] = 0.0
+    # True when the channel acts through a token that belongs to the person who connected it (their own
+    # login on the network), not to the account itself: it stops working when that person leaves or loses
+    # their role there. Backup coverage lists such channels (docs/governance.md#backup-coverage).
+    credentials_belong_to_person: ClassVar[bool] = False
 
     def __init__(self, account: ChannelAccount) -> None:
         self.account = account
@@ -293,6 +297,11 @@ class Connector:
 
     def rate_limit_state(self) -> RateLimitState | None:
         return None
+
+    def revoke_access(self) -> None:
+        """Ask the network to invalidate the token this channel holds (a compromised account:
+        tertulia.guard). Best effort: Tertulia wipes its own copy whatever the network answers."""
+        raise self._unsupported(_lazy("revoking access"))
 
     # -- publishing
     def publish(self, post: OutgoingPost) -> PublishedPost:

@@ -40,7 +40,7 @@ class NoLongerAllowed(ConnectorError):
 def _still_allowed(user: User, brand: Brand) -> None:
     # The sign-in started in `brand`'s organization; the request finishing it may be made
     # while another organization is selected, so that one's permissions prove nothing.
-    if not has_perm(user, brand.organization, Perm.MANAGE_CHANNELS):
+    if not has_perm(user, brand.organization, Perm.MANAGE_CHANNELS, brand):
         raise NoLongerAllowed(_("You can no longer connect channels for that brand."))
 
 

@@ -20,6 +20,7 @@ from tertulia.core.actions.audit import record
 from tertulia.core.actions.channels import set_channel_status
 from tertulia.core.actions.context import Actor
 from tertulia.core.models import Channel, ChannelStatus
+from tertulia.vault import usage
 from tertulia.vault.actions import store_credentials
 from tertulia.vault.models import Credential
 
@@ -39,7 +40,7 @@ def _expiry(credentials: dict[str, str]) -> datetime | None:
 def refresh_one(channel: Channel) -> bool:
     """Refresh one channel's credentials now. True if refreshed; False if it now needs reconnecting."""
     try:
-        with open_connector(channel) as connector:
+        with open_connector(channel, usage.REFRESH) as connector:
             fresh = dict(connector.refresh_credentials())
     except AuthenticationFailed as exc:
         with transaction.atomic():

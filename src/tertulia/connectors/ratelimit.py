@@ -12,6 +12,7 @@ the network's own reset time, when it sends one, replaces ours.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,6 +22,8 @@ from django.utils.translation import gettext as _
 
 from tertulia.connectors.base import RateLimited, RateLimitState
 from tertulia.connectors.models import RateWindow
+
+MAX_ACCOUNT = 255  # RateWindow.account's max_length
 
 
 @dataclass(frozen=True)
@@ -40,8 +43,17 @@ def budget_for(network: str, bucket: str) -> Budget | None:
     return _BUDGETS.get(network, {}).get(bucket)
 
 
+def _account_key(account: str) -> str:
+    """The account as stored: a key longer than the column (a long instance address with a long
+    handle, both from the network) becomes its digest, still one row per account."""
+    if len(account) <= MAX_ACCOUNT:
+        return account
+    return "sha256:" + hashlib.sha256(account.encode()).hexdigest()
+
+
 def _window(network: str, account: str, bucket: str) -> RateWindow:
     """The row for update, created on first use (a concurrent creator wins, we re-read)."""
+    account = _account_key(account)
     found = (
         RateWindow.objects.select_for_update().filter(network=network, account=account, bucket=bucket).first()
     )
@@ -116,7 +128,7 @@ def hold_off(
 
 def state(network: str, account: str, bucket: str, now: datetime | None = None) -> RateLimitState | None:
     now = now or timezone.now()
-    row = RateWindow.objects.filter(network=network, account=account, bucket=bucket).first()
+    row = RateWindow.objects.filter(network=network, account=_account_key(account), bucket=bucket).first()
     if row is None or not row.limit:
         return None
     if row.resets_at is None or row.resets_at <= now:

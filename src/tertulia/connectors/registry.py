@@ -6,15 +6,16 @@ the network is used.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.utils.module_loading import import_string
 
 from tertulia.connectors.base import ChannelAccount, Connector
 
 if TYPE_CHECKING:
+    from tertulia.core.actions.context import Actor
     from tertulia.core.models import Channel
 
 CONNECTORS: dict[str, str] = {
@@ -48,12 +49,21 @@ def connector_class(network: str) -> type[Connector]:
 
 
 @contextmanager
-def open_connector(channel: Channel) -> Iterator[Connector]:
-    """A connector acting as the channel's account, its secrets decrypted only inside the block."""
+def open_connector(
+    channel: Channel,
+    purpose: str = "",
+    actor: Actor | None = None,
+    detail: Mapping[str, Any] | None = None,
+) -> Iterator[Connector]:
+    """A connector acting as the channel's account, its secrets decrypted only inside the block.
+
+    `purpose` (publish, reply, moderate, poll...), `actor` (the person it acts for, if any) and
+    `detail` (what for: a post, a message) go to the audit trail's `credential.use` entry
+    (tertulia.vault.usage)."""
     from tertulia.vault.actions import unlocked
 
     cls = connector_class(channel.network)
-    with unlocked(channel) as secrets:
+    with unlocked(channel, purpose, actor, detail) as secrets:
         yield cls(
             ChannelAccount(
                 handle=channel.handle,

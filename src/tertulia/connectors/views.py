@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 from tertulia.connectors.base import Capability
 from tertulia.connectors.registry import UnknownNetwork, connector_class
 from tertulia.connectors.webhooks import MAX_BODY_BYTES, store_events
+from tertulia.core.permissions import Access, declare
 from tertulia.vault.actions import app_client
 
 
@@ -17,6 +18,7 @@ def _error(status: int, message: str) -> JsonResponse:
     return JsonResponse({"detail": message}, status=status)
 
 
+@declare(Access.PUBLIC)  # a network's push: verified by its signature, not by a person
 @csrf_exempt  # signed by the network instead; there is no session here
 @require_http_methods(["GET", "POST"])
 def receive(request: HttpRequest, network: str) -> HttpResponse:

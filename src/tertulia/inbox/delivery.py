@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tertulia.connectors.base import (
     Capability,
@@ -22,6 +23,8 @@ from tertulia.inbox.actions.common import changed
 from tertulia.inbox.ingest.threading import apply_to_conversations
 from tertulia.inbox.models import Conversation, Delivery, Direction, Kind, Message
 from tertulia.inbox.routing import route
+from tertulia.publishing.delivery.pauses import channel_paused
+from tertulia.vault import usage
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +77,20 @@ def deliver(message_id: int, *, retrying: bool = False) -> str:
         message = Message.objects.select_related("conversation__channel").filter(pk=message_id).first()
         if message is None or message.delivery != Delivery.SENDING:
             return message.delivery if message else ""
+        if channel_paused(message.conversation.channel_id):
+            # Publishing on the channel stopped (a compromised account) after this reply was queued.
+            return _failed(
+                message,
+                ConnectorError(
+                    _("Publishing on this channel is paused: not sent. Try again once it resumes."),
+                    retryable=False,
+                ),
+            )
         try:
-            with open_connector(message.conversation.channel) as connector:
+            channel = message.conversation.channel
+            detail = {"message": message.pk, "conversation": message.conversation_id}
+            actor = usage.for_person(message.sent_by, usage.REPLY)
+            with open_connector(channel, usage.REPLY, actor, detail) as connector:
                 published = _send(connector, message, retrying=retrying)
         except ConnectorError as error:
             return _failed(message, error)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tertulia.core.models import User
+from django.db.models import Q, QuerySet
+
+from tertulia.core.models import Organization, User
+from tertulia.core.permissions import brands_for
 from tertulia.inbox.models import Conversation, Notification
 from tertulia.live.publish import notify_organization
 
@@ -55,3 +58,11 @@ def notify_people(
         Notification.objects.bulk_create(rows)
         notify_organization(organization_id, "notifications")
     return rows
+
+
+def notifications_of(user: User, organization: Organization) -> QuerySet[Notification]:
+    """The person's notifications in `organization`, leaving out those about conversations of brands they
+    no longer work in (a member whose access was narrowed to some brands)."""
+    return Notification.objects.filter(user=user, organization=organization).filter(
+        Q(conversation__isnull=True) | Q(conversation__brand__in=brands_for(user, organization))
+    )

@@ -7,6 +7,7 @@ from collections.abc import AsyncGenerator
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
+from tertulia.core.permissions import Access, declare
 from tertulia.live.brokers import get_broker
 from tertulia.live.events import Event
 
@@ -56,6 +57,7 @@ async def event_stream(organization_ids: list[int], last_event_id: str | None) -
             await aclose()
 
 
+@declare(Access.SIGNED_IN)  # answers 401 to anyone else; only the person's own organizations' events
 async def stream(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     organization_ids = await _organization_ids(request)
     if not organization_ids:

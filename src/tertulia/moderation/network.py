@@ -27,6 +27,7 @@ from tertulia.inbox.models import Message
 from tertulia.moderation.actions.log import audit, changed
 from tertulia.moderation.choices import ActionStatus, ActionType
 from tertulia.moderation.models import ModerationAction
+from tertulia.vault import usage
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +76,10 @@ def execute(action_id: int) -> str:
     if not target:
         return _fail(action, _("The network gave no id for this message or its author."))
     try:
-        with open_connector(channel) as connector:
+        purpose = usage.AUTOMATIC_MODERATION if action.automatic else usage.MODERATE
+        detail = {"moderation_action": action.pk, "type": action.action_type}
+        actor = None if action.automatic else usage.for_person(action.requested_by, purpose)
+        with open_connector(channel, purpose, actor, detail) as connector:
             _call(connector, action.action_type, target)
     except ConnectorError as error:
         started = action.decided_at or action.created_at

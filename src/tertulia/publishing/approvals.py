@@ -34,8 +34,8 @@ from django.db.models import Q
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
-from tertulia.core.models import Brand, Membership, User
-from tertulia.core.permissions import Perm, has_perm, permissions_of
+from tertulia.core.models import Brand, User
+from tertulia.core.permissions import Perm, brand_members, has_perm, permissions_of
 from tertulia.publishing.models import (
     ApprovalDecision,
     ApprovalStep,
@@ -130,13 +130,11 @@ def approvers(step: Step, post: Post) -> list[User]:
     """Active members of the post's organization who approve this step, never the post's author.
 
     A configured step names roles and people; each must also hold `Perm.APPROVE_POSTS` or
-    `Perm.PUBLISH_POSTS`. Anyone in the organization may approve a post of any of its brands
-    (grants per brand are for later). People of another organization are never members here.
+    `Perm.PUBLISH_POSTS`, and work in the post's brand (a member limited to other brands never
+    approves it). People of another organization are never members here.
     """
     members = (
-        Membership.objects.filter(organization_id=post.organization_id, is_active=True, user__is_active=True)
-        .select_related("user")
-        .order_by("user__email")
+        brand_members(post.brand).filter(user__is_active=True).select_related("user").order_by("user__email")
     )
     if post.created_by_id is not None:
         members = members.exclude(user_id=post.created_by_id)

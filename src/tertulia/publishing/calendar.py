@@ -15,7 +15,7 @@ from datetime import datetime
 from django.db.models import Min, Prefetch, Q
 
 from tertulia.core.models import Brand, Channel, Organization, User
-from tertulia.core.permissions import Perm, has_perm
+from tertulia.core.permissions import Perm, brands_for, has_perm
 from tertulia.publishing.actions.queue import QUEUEABLE
 from tertulia.publishing.models import DeliveryTarget, Post, PostState, TargetState, Variant
 
@@ -71,9 +71,12 @@ def mover(user: User, organization: Organization) -> Callable[[Post], bool]:
     """
     publishes = has_perm(user, organization, Perm.PUBLISH_POSTS)
     proposes = has_perm(user, organization, Perm.PROPOSE_POSTS)
+    brand_ids = set(brands_for(user, organization).values_list("pk", flat=True))
 
     def may_move(post: Post) -> bool:
         if post.state not in QUEUEABLE or post.organization_id != organization.pk:
+            return False
+        if post.brand_id not in brand_ids:
             return False
         return publishes or (proposes and post.created_by_id == user.pk)
 

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ from tertulia.core.models import Channel
 from tertulia.vault.crypto import Sealed, rewrap, seal, unseal
 from tertulia.vault.keys import load_keyring
 from tertulia.vault.models import Credential, NetworkApp
+from tertulia.vault.usage import record_use
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -71,8 +73,13 @@ def remove_credentials(actor: Actor, channel: Channel) -> bool:
 
 
 @contextmanager
-def unlocked(channel: Channel) -> Iterator[dict[str, str]]:
-    """The channel's secrets in clear, for the length of one connector call; {} if it has none."""
+def unlocked(
+    channel: Channel, purpose: str = "", actor: Actor | None = None, detail: Mapping[str, Any] | None = None
+) -> Iterator[dict[str, str]]:
+    """The channel's secrets in clear, for the length of one connector call; {} if it has none.
+
+    The use is audited as `credential.use` (`purpose`: publish, reply, poll...; `actor`: the person
+    it is done for, if any; see tertulia.vault.usage for what is recorded)."""
     credential = Credential.objects.filter(channel=channel).first()
     if credential is None:
         yield {}
@@ -81,6 +88,7 @@ def unlocked(channel: Channel) -> Iterator[dict[str, str]]:
     now = timezone.now()
     if credential.last_used_at is None or now - credential.last_used_at > LAST_USED_RESOLUTION:
         Credential.objects.filter(pk=credential.pk).update(last_used_at=now)
+    record_use(channel, purpose, actor, detail, now)
     try:
         yield secrets
     finally:
@@ -106,6 +114,14 @@ def rotate() -> int:
             fresh = rewrap(sealed, _app_aad(app.network, app.base_url), keyring)
             NetworkApp.objects.filter(pk=pk).update(key_id=fresh.key_id, wrapped_key=fresh.wrapped_key)
             changed += 1
+    if apps.is_installed("tertulia.accounts"):  # SSO client secrets and second-factor seeds
+        from tertulia.accounts.vault import rewrap_all
+
+        changed += rewrap_all(keyring)
+    if apps.is_installed("tertulia.webhooks"):  # webhook endpoints' URLs and signing secrets
+        from tertulia.webhooks.sealing import rewrap_all as rewrap_webhooks
+
+        changed += rewrap_webhooks(keyring)
     return changed
 
 

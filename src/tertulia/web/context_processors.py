@@ -5,7 +5,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from tertulia.core.models import Brand, Channel, ChannelStatus, Organization
-from tertulia.core.permissions import Perm, organizations_of
+from tertulia.core.permissions import Perm, organizations_of, restrict
 from tertulia.inbox.models import Notification
 from tertulia.web.tenant import get_tenant
 
@@ -15,15 +15,13 @@ def tenant(request: HttpRequest) -> dict[str, Any]:
         return {}
     current = get_tenant(request)
     organizations: list[Organization] = list(organizations_of(request.user))
-    brands: list[Brand] = (
-        list(Brand.objects.filter(organization=current.organization, is_archived=False))
-        if current.organization
-        else []
-    )
+    brands: list[Brand] = list(current.brands())
     needing_reconnect: list[Channel] = []
     if current.organization and Perm.MANAGE_CHANNELS in current.perms:
         needing_reconnect = list(
-            Channel.objects.filter(organization=current.organization, status=ChannelStatus.NEEDS_RECONNECT)
+            restrict(Channel.objects.all(), request.user, current.organization, Perm.MANAGE_CHANNELS).filter(
+                status=ChannelStatus.NEEDS_RECONNECT
+            )
         )
     unread = (
         Notification.objects.filter(

@@ -14,6 +14,7 @@ from django.core.cache import cache
 from tertulia.connectors.base import AccountMetrics, Capability, ConnectorError
 from tertulia.connectors.registry import connector_class, open_connector
 from tertulia.core.models import Channel
+from tertulia.vault import usage
 from tertulia.web.tenant import Tenant
 
 logger = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def _cached(key: str, read: Callable[[], T]) -> T:
 
 
 def _account_metrics(channel: Channel) -> AccountMetrics:
-    with open_connector(channel) as connector:
+    with open_connector(channel, usage.METRICS) as connector:
         return connector.account_metrics()
 
 

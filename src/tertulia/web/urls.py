@@ -1,4 +1,3 @@
-from django.contrib.auth.decorators import login_required
 from django.urls import path
 
 from tertulia.web.views import (
@@ -8,27 +7,34 @@ from tertulia.web.views import (
     inbox,
     listening_query,
     listening_sources,
-    password,
     posts,
     sections,
     switch,
     team,
+    team_access,
     tokens,
 )
+from tertulia.web.views import audit as audit_views
 from tertulia.web.views import calendar as calendar_views
 from tertulia.web.views import compose as compose_views
 from tertulia.web.views import contacts as contact_views
+from tertulia.web.views import governance as governance_views
+from tertulia.web.views import guard as guard_views
 from tertulia.web.views import inbox_settings as inbox_setup
+from tertulia.web.views import invitations as invitation_views
+from tertulia.web.views import link_previews as link_preview_views
 from tertulia.web.views import listening as listening_views
 from tertulia.web.views import media as media_views
 from tertulia.web.views import moderation as moderation_views
+from tertulia.web.views import offboarding as offboarding_views
 from tertulia.web.views import publishing_settings as publishing_setup
+from tertulia.web.views import webhooks as webhook_views
 
 app_name = "web"
 
 urlpatterns = [
     path("", sections.home, name="home"),
-    path("login/", account.LoginView.as_view(), name="login"),
+    path("login/", account.login, name="login"),
     path("logout/", account.logout_view, name="logout"),
     path("healthz", errors.healthz, name="healthz"),
     path("switch/organization/", switch.switch_organization, name="switch-organization"),
@@ -62,6 +68,12 @@ urlpatterns = [
     path("publish/deliveries/<int:target_id>/", posts.target_action, name="post-target"),
     path("publish/new/", compose_views.compose_new, name="post-new"),
     path("publish/check/", compose_views.compose_check, name="compose-check"),
+    path("publish/link-preview/", link_preview_views.link_preview, name="link-preview"),
+    path(
+        "publish/link-preview/image/<str:key>/",
+        link_preview_views.link_preview_image,
+        name="link-preview-image",
+    ),
     path("publish/posts/<int:post_id>/edit/", compose_views.compose_edit, name="post-edit"),
     path("publish/posts/<int:post_id>/review/", posts.post_review, name="post-review"),
     path("publish/posts/<int:post_id>/duplicate/", posts.post_duplicate, name="post-duplicate"),
@@ -105,14 +117,61 @@ urlpatterns = [
     path("team/", team.team, name="team"),
     path("team/members/<int:member_id>/role/", team.change_role, name="member-role"),
     path("team/members/<int:member_id>/active/", team.set_active, name="member-active"),
-    path("account/password/", login_required(password.ChangePasswordView.as_view()), name="password-change"),
+    path("team/members/<int:member_id>/brands/", team_access.member_brands, name="member-brands"),
+    path(
+        "team/channels/<int:channel_id>/operators/", team_access.channel_operators, name="channel-operators"
+    ),
+    path("team/members/<int:member_id>/offboard/", offboarding_views.offboard, name="member-offboard"),
+    path("team/members/<int:member_id>/offboarded/", offboarding_views.outcome, name="member-offboarded"),
+    path("team/invitations/<int:invitation_id>/resend/", invitation_views.resend, name="invitation-resend"),
+    path("team/invitations/<int:invitation_id>/revoke/", invitation_views.revoke, name="invitation-revoke"),
+    path("team/access/", governance_views.access, name="access-review"),
+    path("team/access.csv", governance_views.access_csv, name="access-review-csv"),
+    path("team/coverage/", governance_views.coverage_page, name="coverage"),
+    path("team/coverage/<int:channel_id>/waiver/", governance_views.waiver, name="coverage-waiver"),
+    path("team/coverage/<int:channel_id>/reconnect/", governance_views.reconnect, name="channel-reconnect"),
+    path("invitation/<str:key>/", invitation_views.accept, name="invitation"),
+    path("account/password/", account.password_change, name="password-change"),
     path("settings/", sections.settings_page, name="settings"),
+    path("settings/audit/", audit_views.audit_page, name="audit"),
+    path("settings/audit/export.csv", audit_views.audit_csv, name="audit-csv"),
+    path("settings/audit/verify/", audit_views.audit_verify, name="audit-verify"),
     path("settings/channels/", channels.channels, name="channels"),
     path("settings/channels/connect/", channels.connect, name="channel-connect"),
     path("settings/channels/callback/", channels.callback, name="channel-callback"),
     path("settings/channels/choose/<uuid:choice_id>/", channels.choose, name="channel-choose"),
+    # The hijack guard (docs/hijack-guard.md).
+    path(
+        "settings/channels/<int:channel_id>/compromised/",
+        guard_views.channel_compromised,
+        name="channel-compromised",
+    ),
+    path("settings/guard/", guard_views.guard_settings, name="guard-settings"),
+    path("guard/holds/", guard_views.holds, name="guard-holds"),
+    path("guard/holds/<int:hold_id>/", guard_views.hold_detail, name="guard-hold"),
+    path("guard/holds/<int:hold_id>/release/", guard_views.hold_release, name="guard-hold-release"),
+    path("guard/holds/<int:hold_id>/reject/", guard_views.hold_reject, name="guard-hold-reject"),
+    path("guard/incidents/", guard_views.incidents, name="guard-incidents"),
+    path("guard/incidents/<int:incident_id>/", guard_views.incident, name="guard-incident"),
+    path(
+        "guard/incidents/<int:incident_id>/steps/<slug:key>/",
+        guard_views.incident_step,
+        name="guard-incident-step",
+    ),
+    path("guard/incidents/<int:incident_id>/note/", guard_views.incident_note, name="guard-incident-note"),
+    path(
+        "guard/incidents/<int:incident_id>/reconnected/",
+        guard_views.incident_reconnected,
+        name="guard-incident-reconnected",
+    ),
+    path("guard/incidents/<int:incident_id>/close/", guard_views.incident_close, name="guard-incident-close"),
     path("settings/tokens/", tokens.tokens, name="tokens"),
     path("settings/tokens/<int:token_id>/revoke/", tokens.revoke, name="token-revoke"),
+    path("settings/webhooks/", webhook_views.webhooks, name="webhooks"),
+    path("settings/webhooks/<int:endpoint_id>/", webhook_views.webhook, name="webhook"),
+    path("settings/webhooks/<int:endpoint_id>/test/", webhook_views.webhook_test, name="webhook-test"),
+    path("settings/webhooks/<int:endpoint_id>/rotate/", webhook_views.webhook_rotate, name="webhook-rotate"),
+    path("settings/webhooks/<int:endpoint_id>/delete/", webhook_views.webhook_delete, name="webhook-delete"),
     path("settings/inbox/", inbox_setup.inbox_settings, name="inbox-settings"),
     path("settings/inbox/sla/", inbox_setup.save_sla, name="inbox-settings-sla"),
     path("settings/inbox/assignment/", inbox_setup.save_assignment, name="inbox-settings-assignment"),

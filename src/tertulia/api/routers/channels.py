@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from tertulia.api.auth import require
+from tertulia.api.auth import ApiContext, require
 from tertulia.api.errors import ApiError
 from tertulia.api.pagination import Pagination
 from tertulia.api.schemas import (
@@ -28,17 +28,15 @@ from tertulia.connectors import connecting
 from tertulia.connectors.registry import connector_class
 from tertulia.connectors.signin import STATE_TTL, SignIn, sign_in_method
 from tertulia.core.actions import channels as actions
-from tertulia.core.models import Brand, Channel, ChannelStatus, Organization, User
+from tertulia.core.models import Channel, ChannelStatus, User
+from tertulia.core.permissions import brand_members
 
 router = Router(tags=["channels"])
 
 
-def _channels(organization: Organization) -> QuerySet[Channel]:
-    return (
-        Channel.objects.filter(organization=organization)
-        .select_related("organization")
-        .prefetch_related("operator_grants")
-    )
+def _channels(ctx: ApiContext) -> QuerySet[Channel]:
+    """The channels of the caller's brands: another brand's id is not found."""
+    return ctx.restrict(Channel.objects.select_related("organization").prefetch_related("operator_grants"))
 
 
 class ChannelFilter(Schema):
@@ -51,7 +49,7 @@ class ChannelFilter(Schema):
 @paginate(Pagination)
 def list_channels(request: HttpRequest, filters: Query[ChannelFilter]) -> QuerySet[Channel]:
     ctx = require(request, Scope.CHANNELS_READ)
-    channels = _channels(ctx.organization).order_by("brand__name", "network", "handle", "id")
+    channels = _channels(ctx).order_by("brand__name", "network", "handle", "id")
     for field in ("brand_id", "network", "status"):
         value = getattr(filters, field)
         if value is not None:
@@ -62,7 +60,7 @@ def list_channels(request: HttpRequest, filters: Query[ChannelFilter]) -> QueryS
 @router.get("/channels/{channel_id}", response=ChannelOut, summary="One channel")
 def get_channel(request: HttpRequest, channel_id: ObjectId) -> Channel:
     ctx = require(request, Scope.CHANNELS_READ)
-    return get_object_or_404(_channels(ctx.organization), pk=channel_id)
+    return get_object_or_404(_channels(ctx), pk=channel_id)
 
 
 @router.post(
@@ -72,7 +70,7 @@ def get_channel(request: HttpRequest, channel_id: ObjectId) -> Channel:
 )
 def connect_channel(request: HttpRequest, brand_id: ObjectId, payload: ChannelConnectIn) -> Status[Channel]:
     ctx = require(request, Scope.CHANNELS_WRITE)
-    brand = get_object_or_404(Brand.objects.filter(organization=ctx.organization), pk=brand_id)
+    brand = get_object_or_404(ctx.brands(), pk=brand_id)
     method = sign_in_method(connector_class(payload.network))
     actor = ctx.actor(request)
     if method == SignIn.OAUTH:
@@ -89,7 +87,7 @@ def connect_channel(request: HttpRequest, brand_id: ObjectId, payload: ChannelCo
         )
     else:
         channel = actions.connect_channel(actor, brand, payload.network, payload.handle, payload.display_name)
-    return Status(201, get_object_or_404(_channels(ctx.organization), pk=channel.pk))
+    return Status(201, get_object_or_404(_channels(ctx), pk=channel.pk))
 
 
 @router.post(
@@ -101,7 +99,7 @@ def authorize_channel(
     request: HttpRequest, brand_id: ObjectId, payload: AuthorizeIn
 ) -> Status[dict[str, object]]:
     ctx = require(request, Scope.CHANNELS_WRITE)
-    brand = get_object_or_404(Brand.objects.filter(organization=ctx.organization), pk=brand_id)
+    brand = get_object_or_404(ctx.brands(), pk=brand_id)
     url = connecting.begin_authorization(
         brand,
         ctx.user,
@@ -116,7 +114,7 @@ def authorize_channel(
 @router.patch("/channels/{channel_id}", response=ChannelOut, summary="Change a channel's status")
 def update_channel(request: HttpRequest, channel_id: ObjectId, payload: ChannelPatch) -> Channel:
     ctx = require(request, Scope.CHANNELS_WRITE)
-    channel = get_object_or_404(_channels(ctx.organization), pk=channel_id)
+    channel = get_object_or_404(_channels(ctx), pk=channel_id)
     return actions.set_channel_status(ctx.actor(request), channel, payload.status)
 
 
@@ -127,19 +125,16 @@ def update_channel(request: HttpRequest, channel_id: ObjectId, payload: ChannelP
 )
 def set_operators(request: HttpRequest, channel_id: ObjectId, payload: OperatorsIn) -> dict[str, list[int]]:
     ctx = require(request, Scope.CHANNELS_WRITE)
-    channel = get_object_or_404(_channels(ctx.organization), pk=channel_id)
+    channel = get_object_or_404(_channels(ctx), pk=channel_id)
     wanted = set(payload.user_ids)
-    # Only this organization's active members are looked up, so an error never reveals who else exists.
-    users = list(
-        User.objects.filter(
-            pk__in=wanted, memberships__organization=ctx.organization, memberships__is_active=True
-        ).distinct()
-    )
+    # Only active members who work in the channel's brand are looked up, so an error never reveals who
+    # else exists (a member limited to other brands could not operate it).
+    users = list(User.objects.filter(pk__in=wanted, memberships__in=brand_members(channel.brand)).distinct())
     outsiders = sorted(wanted - {u.pk for u in users})
     if outsiders:
         raise ApiError(
             422,
-            _("These user ids are not active members of the organization: %(ids)s.")
+            _("These user ids are not active members who work in the channel's brand: %(ids)s.")
             % {"ids": ", ".join(str(pk) for pk in outsiders)},
             "not_a_member",
             user_ids=outsiders,

@@ -22,7 +22,7 @@ from tertulia.api.schemas import (
 )
 from tertulia.api.scopes import Scope
 from tertulia.core.actions import contacts as actions
-from tertulia.core.models import Brand, Channel, Contact, ContactHandle, Organization
+from tertulia.core.models import Channel, Contact, ContactHandle, Organization
 from tertulia.core.permissions import operable_channels
 from tertulia.inbox.profiles import ContactProfile, contact_profile
 
@@ -114,7 +114,7 @@ def get_contact_profile(
 ) -> ContactProfile:
     ctx = require(request, Scope.CONTACTS_READ)
     contact = get_object_or_404(_contacts(ctx.organization), pk=contact_id)
-    brand = get_object_or_404(Brand, organization=ctx.organization, pk=params.brand)
+    brand = get_object_or_404(ctx.brands(), pk=params.brand)
     # Figures cover the whole history; the conversations listed (their text) only channels the owner operates.
     channels = operable_channels(ctx.user, ctx.organization, list(Channel.objects.filter(brand=brand)))
     return contact_profile(contact, brand, channels=channels)

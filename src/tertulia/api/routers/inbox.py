@@ -34,7 +34,7 @@ from tertulia.api.inbox_schemas import (
 )
 from tertulia.api.schemas import ObjectId, Text
 from tertulia.api.scopes import Scope
-from tertulia.core.models import Brand, Membership, User
+from tertulia.core.models import Membership, User
 from tertulia.inbox import selectors
 from tertulia.inbox.access import brand_operable_channels, get_conversation, get_conversations, get_message
 from tertulia.inbox.actions import assignment, escalation, notes, replies, status, tags
@@ -51,6 +51,7 @@ from tertulia.inbox.models import (
     Sentiment,
 )
 from tertulia.inbox.models import Status as ConversationStatus
+from tertulia.inbox.notifications import notifications_of
 
 router = Router(tags=["inbox"])
 
@@ -96,7 +97,7 @@ def list_conversations(
     request: HttpRequest, brand_id: ObjectId, filters: Query[ConversationFilter]
 ) -> dict[str, Any]:
     ctx = require(request, Scope.INBOX_READ)
-    brand = get_object_or_404(Brand, pk=brand_id, organization=ctx.organization)
+    brand = get_object_or_404(ctx.brands(), pk=brand_id)
     query = selectors.ConversationQuery(
         statuses=() if filters.any_status else tuple(filters.status),
         assignee=filters.assignee,
@@ -277,7 +278,7 @@ def _membership(ctx: ApiContext) -> Membership:
 @router.get("/notifications", response=list[NotificationOut], summary="Your newest notifications")
 def list_notifications(request: HttpRequest, unread: bool = False) -> list[Notification]:
     ctx = require(request, Scope.INBOX_READ)
-    mine = Notification.objects.filter(user=ctx.user, organization=ctx.organization)
+    mine = notifications_of(ctx.user, ctx.organization)
     if unread:
         mine = mine.filter(read_at__isnull=True)
     return list(mine[:100])

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -23,6 +23,7 @@ from tertulia.api.pagination import Pagination
 from tertulia.api.schemas import Input, ObjectId, Patch, Text, UserId
 from tertulia.api.scopes import Scope
 from tertulia.core.models import Brand, Membership, Organization, User
+from tertulia.core.permissions import covers_all_brands
 from tertulia.inbox import sla_report
 from tertulia.inbox.actions import settings as actions
 from tertulia.inbox.actions.common import ActionRefused
@@ -157,7 +158,7 @@ class ReportQuery(Schema):
 
 
 def _brand(ctx: ApiContext, brand_id: int) -> Brand:
-    return get_object_or_404(Brand, organization=ctx.organization, pk=brand_id)
+    return get_object_or_404(ctx.brands(), pk=brand_id)
 
 
 def _checked(call: Callable[[], T]) -> T:
@@ -253,8 +254,8 @@ def put_inbox_settings(request: HttpRequest, brand_id: ObjectId, payload: InboxS
 # ---------------------------------------------------------------- saved replies
 
 
-def _replies(organization: Organization) -> QuerySet[SavedReply]:
-    return SavedReply.objects.filter(brand__organization=organization).select_related("brand__organization")
+def _replies(ctx: ApiContext) -> QuerySet[SavedReply]:
+    return ctx.restrict(SavedReply.objects.select_related("brand__organization"))
 
 
 @router.get(
@@ -277,13 +278,13 @@ def create_saved_reply(request: HttpRequest, brand_id: ObjectId, payload: SavedR
 @router.get("/saved-replies/{reply_id}", response=SavedReplyOut, summary="One saved reply")
 def get_saved_reply(request: HttpRequest, reply_id: ObjectId) -> SavedReply:
     ctx = require(request, Scope.BRANDS_READ)
-    return get_object_or_404(_replies(ctx.organization), pk=reply_id)
+    return get_object_or_404(_replies(ctx), pk=reply_id)
 
 
 @router.patch("/saved-replies/{reply_id}", response=SavedReplyOut, summary="Change a saved reply")
 def update_saved_reply(request: HttpRequest, reply_id: ObjectId, payload: SavedReplyPatch) -> SavedReply:
     ctx = require(request, Scope.BRANDS_WRITE)
-    reply = get_object_or_404(_replies(ctx.organization), pk=reply_id)
+    reply = get_object_or_404(_replies(ctx), pk=reply_id)
     values = {
         "shortcut": reply.shortcut,
         "language": reply.language,
@@ -297,7 +298,7 @@ def update_saved_reply(request: HttpRequest, reply_id: ObjectId, payload: SavedR
 @router.delete("/saved-replies/{reply_id}", response={204: None}, summary="Delete a saved reply")
 def delete_saved_reply(request: HttpRequest, reply_id: ObjectId) -> Status[None]:
     ctx = require(request, Scope.BRANDS_WRITE)
-    reply = get_object_or_404(_replies(ctx.organization), pk=reply_id)
+    reply = get_object_or_404(_replies(ctx), pk=reply_id)
     actions.delete_saved_reply(ctx.actor(request), reply)
     return Status(204, None)
 
@@ -305,8 +306,22 @@ def delete_saved_reply(request: HttpRequest, reply_id: ObjectId) -> Status[None]
 # ---------------------------------------------------------------- tags
 
 
-def _tags(organization: Organization) -> QuerySet[Tag]:
-    return Tag.objects.filter(organization=organization).annotate(conversations_count=Count("conversations"))
+def _tags(ctx: ApiContext) -> QuerySet[Tag]:
+    """The organization's tags, counting the conversations of the caller's brands only."""
+    mine = Q(conversations__brand__in=ctx.brands())
+    return Tag.objects.filter(organization=ctx.organization).annotate(
+        conversations_count=Count("conversations", filter=mine)
+    )
+
+
+def _shared_by_every_brand(ctx: ApiContext) -> None:
+    """Tags are shared by every brand: only people who work in all of them may change them."""
+    if not covers_all_brands(ctx.user, ctx.organization):
+        raise ApiError(
+            403,
+            _("Tags are shared by every brand: only people who work in every brand can change them."),
+            "permission_denied",
+        )
 
 
 @router.get(
@@ -315,13 +330,14 @@ def _tags(organization: Organization) -> QuerySet[Tag]:
 @paginate(Pagination)
 def list_tags(request: HttpRequest) -> QuerySet[Tag]:
     ctx = require(request, Scope.BRANDS_READ)
-    return _tags(ctx.organization).order_by("name", "id")
+    return _tags(ctx).order_by("name", "id")
 
 
 @router.patch("/tags/{tag_id}", response=TagOut, summary="Rename a tag everywhere it is used")
 def rename_tag(request: HttpRequest, tag_id: ObjectId, payload: TagPatch) -> Tag:
     ctx = require(request, Scope.BRANDS_WRITE)
-    tag = get_object_or_404(_tags(ctx.organization), pk=tag_id)
+    tag = get_object_or_404(_tags(ctx), pk=tag_id)
+    _shared_by_every_brand(ctx)
     return _checked(lambda: actions.rename_tag(ctx.actor(request), tag, payload.name))
 
 
@@ -331,6 +347,7 @@ def rename_tag(request: HttpRequest, tag_id: ObjectId, payload: TagPatch) -> Tag
 def delete_tag(request: HttpRequest, tag_id: ObjectId) -> Status[None]:
     ctx = require(request, Scope.BRANDS_WRITE)
     tag = get_object_or_404(Tag.objects.filter(organization=ctx.organization), pk=tag_id)
+    _shared_by_every_brand(ctx)
     actions.delete_tag(ctx.actor(request), tag)
     return Status(204, None)
 

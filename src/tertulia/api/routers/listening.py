@@ -36,7 +36,6 @@ from tertulia.api.listening_schemas import (
 from tertulia.api.pagination import Pagination
 from tertulia.api.schemas import ObjectId
 from tertulia.api.scopes import Scope
-from tertulia.core.models import Brand
 from tertulia.core.permissions import Perm, has_perm
 from tertulia.listening.actions import queries
 from tertulia.listening.actions.common import ListeningRefused
@@ -55,9 +54,7 @@ def fetch_query(request: HttpRequest, scope: Scope, query_id: int) -> tuple[ApiC
     """The caller's context if the token may use `scope`, and the query if it is their organization's."""
     ctx = require(request, scope)
     query = get_object_or_404(
-        ListeningQuery.objects.select_related("organization", "brand"),
-        pk=query_id,
-        organization=ctx.organization,
+        ctx.restrict(ListeningQuery.objects.select_related("organization", "brand")), pk=query_id
     )
     return ctx, query
 
@@ -75,7 +72,7 @@ def query_error(error: QueryError, field: str) -> ApiError:
 
 def refusal(refused: ListeningRefused, ctx: ApiContext, fields: dict[str, str] | None = None) -> ApiError:
     """A listening action's refusal as an API error: 403 for who the caller is, 422 for what was sent."""
-    if not has_perm(ctx.user, ctx.organization, Perm.MANAGE_LISTENING):
+    if refused.denied or not has_perm(ctx.user, ctx.organization, Perm.MANAGE_LISTENING):
         return ApiError(403, refused.message, "permission_denied")
     field = (fields or {}).get(refused.field, refused.field)
     if refused.error is not None:
@@ -140,7 +137,7 @@ def list_listening_queries(
     request: HttpRequest, filters: Query[ListeningQueryFilter]
 ) -> QuerySet[ListeningQuery]:
     ctx = require(request, Scope.LISTENING_READ)
-    found = ListeningQuery.objects.filter(organization=ctx.organization)
+    found = ctx.restrict(ListeningQuery.objects.all())
     if filters.brand_id is not None:
         found = found.filter(brand_id=filters.brand_id)
     if filters.group is not None:
@@ -162,7 +159,7 @@ def list_listening_queries(
 )
 def create_listening_query(request: HttpRequest, payload: ListeningQueryIn) -> Status[ListeningQuery]:
     ctx = require(request, Scope.LISTENING_WRITE)
-    brand = get_object_or_404(Brand, pk=payload.brand_id, organization=ctx.organization)
+    brand = get_object_or_404(ctx.brands(), pk=payload.brand_id)
     try:
         query = queries.create_query(
             ctx.actor(request),

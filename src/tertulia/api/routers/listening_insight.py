@@ -32,7 +32,6 @@ from tertulia.api.pagination import Pagination
 from tertulia.api.routers.listening import fetch_query
 from tertulia.api.schemas import ObjectId
 from tertulia.api.scopes import Scope
-from tertulia.core.models import Brand
 from tertulia.listening import insight
 from tertulia.listening.models import QueryMatch
 
@@ -196,7 +195,7 @@ def get_share_of_voice(
     request: HttpRequest, brand_id: ObjectId, filters: Query[PeriodFilter]
 ) -> dict[str, Any]:
     ctx = require(request, Scope.LISTENING_READ)
-    brand = get_object_or_404(Brand, pk=brand_id, organization=ctx.organization)
+    brand = get_object_or_404(ctx.brands(), pk=brand_id)
     period = period_of(filters)
     voices = insight.share_of_voice(brand, period)
     return {

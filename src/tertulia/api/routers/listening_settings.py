@@ -93,9 +93,8 @@ def create_query_alert(request: HttpRequest, query_id: ObjectId, payload: AlertI
 def delete_query_alert(request: HttpRequest, alert_id: ObjectId) -> Status[None]:
     ctx = require(request, Scope.LISTENING_WRITE)
     alert = get_object_or_404(
-        QueryAlert.objects.select_related("query__organization"),
+        ctx.restrict(QueryAlert.objects.select_related("query__organization"), brand_path="query__brand"),
         pk=alert_id,
-        query__organization=ctx.organization,
     )
     try:
         alerts.delete_alert(ctx.actor(request), alert)

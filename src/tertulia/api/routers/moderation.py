@@ -20,7 +20,7 @@ from tertulia.api.errors import ApiError
 from tertulia.api.pagination import Pagination
 from tertulia.api.schemas import Input, ObjectId, Patch, Text
 from tertulia.api.scopes import Scope
-from tertulia.core.models import Brand, Channel
+from tertulia.core.models import Channel
 from tertulia.core.permissions import Perm, operable_channels
 from tertulia.inbox.models import Message
 from tertulia.moderation.actions import manual
@@ -189,13 +189,11 @@ def _refused(refused: manual.ModerationRefused) -> ApiError:
 
 
 def _rule(ctx: ApiContext, rule_id: int) -> ModerationRule:
-    return get_object_or_404(
-        ModerationRule.objects.select_related("brand"), pk=rule_id, organization=ctx.organization
-    )
+    return get_object_or_404(ctx.restrict(ModerationRule.objects.select_related("brand")), pk=rule_id)
 
 
 def _visible_actions(ctx: ApiContext) -> QuerySet[ModerationAction]:
-    found = ModerationAction.objects.filter(organization=ctx.organization)
+    found = ctx.restrict(ModerationAction.objects.all())
     if Perm.APPROVE_MODERATION not in ctx.perms:
         channels = list(Channel.objects.filter(organization=ctx.organization))
         found = found.filter(channel__in=operable_channels(ctx.user, ctx.organization, channels))
@@ -212,7 +210,7 @@ def _visible_actions(ctx: ApiContext) -> QuerySet[ModerationAction]:
 )
 def list_moderation_rules(request: HttpRequest, brand_id: ObjectId) -> QuerySet[ModerationRule]:
     ctx = require(request, Scope.MODERATION_READ)
-    brand = get_object_or_404(Brand, pk=brand_id, organization=ctx.organization)
+    brand = get_object_or_404(ctx.brands(), pk=brand_id)
     return ModerationRule.objects.filter(brand=brand).order_by("position", "id")
 
 
@@ -225,7 +223,7 @@ def create_moderation_rule(
     request: HttpRequest, brand_id: ObjectId, payload: RuleIn
 ) -> Status[ModerationRule]:
     ctx = require(request, Scope.MODERATION_RULES_WRITE)
-    brand = get_object_or_404(Brand, pk=brand_id, organization=ctx.organization)
+    brand = get_object_or_404(ctx.brands(), pk=brand_id)
     return Status(201, actions.create_rule(ctx.actor(request), brand, **payload.model_dump()))
 
 
@@ -314,7 +312,7 @@ def approve_moderation_action(
     request: HttpRequest, action_id: ObjectId, payload: DecisionIn
 ) -> ModerationAction:
     ctx = require(request, Scope.MODERATION_APPROVE)
-    action = get_object_or_404(ModerationAction, pk=action_id, organization=ctx.organization)
+    action = get_object_or_404(ctx.restrict(ModerationAction.objects.all()), pk=action_id)
     try:
         return manual.approve(ctx.actor(request), action, payload.note)
     except manual.ModerationRefused as refused:

@@ -36,7 +36,7 @@ class PauseFilter(Schema):
 
 
 def _brand(ctx: ApiContext, brand_id: int) -> Brand:
-    return get_object_or_404(Brand, pk=brand_id, organization=ctx.organization)
+    return get_object_or_404(ctx.brands(), pk=brand_id)
 
 
 def _pause_out(pause: Pause) -> dict[str, Any]:
@@ -73,9 +73,9 @@ def _manager_refusal(ctx: ApiContext, detail: str, status: int, code: str) -> Ap
 @paginate(Pagination)
 def list_pauses(request: HttpRequest, filters: Query[PauseFilter]) -> list[dict[str, Any]]:
     ctx = require(request, Scope.POSTS_READ)
-    found: QuerySet[Pause] = Pause.objects.filter(
-        organization=ctx.organization, ended_at__isnull=True
-    ).select_related("organization", "brand")
+    found: QuerySet[Pause] = ctx.restrict(
+        Pause.objects.filter(ended_at__isnull=True).select_related("organization", "brand"), org_wide=True
+    )
     if filters.brand_id is not None:
         found = found.filter(Q(brand_id=filters.brand_id) | Q(brand__isnull=True))
     return [_pause_out(pause) for pause in found.order_by("-started_at", "-id")]
@@ -114,7 +114,7 @@ def create_pause(request: HttpRequest, payload: PauseIn) -> Status[dict[str, Any
 def resume_pause(request: HttpRequest, pause_id: ObjectId) -> dict[str, Any]:
     ctx = require(request, Scope.PUBLISHING_MANAGE)
     paused = get_object_or_404(
-        Pause.objects.select_related("organization", "brand"), pk=pause_id, organization=ctx.organization
+        ctx.restrict(Pause.objects.select_related("organization", "brand"), org_wide=True), pk=pause_id
     )
     released = _pause_out(paused)["held"]
     try:

@@ -110,12 +110,12 @@ class SlotsOut(Schema):
 
 
 def _brand(ctx: ApiContext, brand_id: int) -> Brand:
-    return get_object_or_404(Brand, organization=ctx.organization, pk=brand_id)
+    return get_object_or_404(ctx.brands(), pk=brand_id)
 
 
 def _channel(ctx: ApiContext, channel_id: int) -> Channel:
     return get_object_or_404(
-        Channel.objects.select_related("organization", "brand"), organization=ctx.organization, pk=channel_id
+        ctx.restrict(Channel.objects.select_related("organization", "brand")), pk=channel_id
     )
 
 

@@ -241,11 +241,7 @@ def cancel_post(request: HttpRequest, post_id: ObjectId) -> dict[str, Any]:
 
 
 def _targets_of(ctx: ApiContext) -> QuerySet[DeliveryTarget]:
-    return (
-        DeliveryTarget.objects.filter(organization=ctx.organization)
-        .select_related("channel")
-        .prefetch_related("history")
-    )
+    return ctx.restrict(DeliveryTarget.objects.select_related("channel").prefetch_related("history"))
 
 
 @router.get("/deliveries/{delivery_id}", response=DeliveryOut, summary="One delivery, with its attempts")

@@ -57,9 +57,7 @@ def _assets(ctx: ApiContext) -> QuerySet[MediaAsset]:
         .annotate(count=Count("pk"))
         .values("count")
     )
-    return MediaAsset.objects.filter(organization=ctx.organization).annotate(
-        post_count=Coalesce(Subquery(uses), 0)
-    )
+    return ctx.restrict(MediaAsset.objects.all()).annotate(post_count=Coalesce(Subquery(uses), 0))
 
 
 def _asset(ctx: ApiContext, asset_id: int) -> MediaAsset:
@@ -83,7 +81,7 @@ def _refused(refused: media.MediaRefused, ctx: ApiContext, brand: Brand, field: 
 @paginate(Pagination)
 def list_media(request: HttpRequest, brand_id: ObjectId) -> QuerySet[MediaAsset]:
     ctx = require(request, Scope.POSTS_READ)
-    brand = get_object_or_404(Brand, pk=brand_id, organization=ctx.organization)
+    brand = get_object_or_404(ctx.brands(), pk=brand_id)
     return _assets(ctx).filter(brand=brand).order_by("-created_at", "-id")
 
 
@@ -104,7 +102,7 @@ def upload_media(
     alt_text: AltText = "",
 ) -> Status[MediaAsset]:
     ctx = require(request, Scope.POSTS_WRITE)
-    brand = get_object_or_404(Brand, pk=brand_id, organization=ctx.organization)
+    brand = get_object_or_404(ctx.brands(), pk=brand_id)
     size = file.size or 0
     if size > MAX_UPLOAD_BYTES:
         # Refused before the file is read into memory; the message is the one intake gives.

@@ -24,7 +24,7 @@ from tertulia.api.pagination import Pagination
 from tertulia.api.publishing_schemas import CheckOut, DraftIn, DraftPut, PostDetailOut, PostFilter, PostOut
 from tertulia.api.schemas import MAX_ID, ObjectId
 from tertulia.api.scopes import Scope
-from tertulia.core.models import Brand, Channel, User
+from tertulia.core.models import Channel, User
 from tertulia.publishing import approvals
 from tertulia.publishing.access import get_post
 from tertulia.publishing.actions import compose
@@ -252,7 +252,7 @@ def _spec(payload: DraftIn) -> compose.DraftSpec:
 @paginate(Pagination)
 def list_posts(request: HttpRequest, filters: Query[PostFilter]) -> QuerySet[Post]:
     ctx = require(request, Scope.POSTS_READ)
-    found = Post.objects.filter(organization=ctx.organization).prefetch_related("variants")
+    found = ctx.restrict(Post.objects.prefetch_related("variants"))
     if filters.brand_id is not None:
         found = found.filter(brand_id=filters.brand_id)
     if filters.state:
@@ -278,7 +278,7 @@ def list_posts(request: HttpRequest, filters: Query[PostFilter]) -> QuerySet[Pos
 )
 def create_post(request: HttpRequest, brand_id: ObjectId, payload: DraftIn) -> Status[dict[str, Any]]:
     ctx = require(request, Scope.POSTS_WRITE)
-    brand = get_object_or_404(Brand, pk=brand_id, organization=ctx.organization)
+    brand = get_object_or_404(ctx.brands(), pk=brand_id)
     try:
         post = compose.create_post(ctx.actor(request), brand, _spec(payload))
     except compose.ComposeRefused as refused:
@@ -298,7 +298,7 @@ def create_post(request: HttpRequest, brand_id: ObjectId, payload: DraftIn) -> S
 )
 def check_draft(request: HttpRequest, brand_id: ObjectId, payload: DraftIn) -> dict[str, Any]:
     ctx = require(request, Scope.POSTS_READ)
-    brand = get_object_or_404(Brand, pk=brand_id, organization=ctx.organization)
+    brand = get_object_or_404(ctx.brands(), pk=brand_id)
     wanted = [variant.channel_id for variant in payload.variants]
     channels = {channel.pk: channel for channel in Channel.objects.filter(brand=brand, pk__in=wanted)}
     if len(channels) != len(set(wanted)):

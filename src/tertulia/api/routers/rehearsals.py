@@ -11,7 +11,6 @@ from tertulia.api.schemas import ObjectId, RehearsalIn, RehearsalOut
 from tertulia.api.scopes import Scope
 from tertulia.connectors.sandbox.models import SandboxCrisis
 from tertulia.core.actions.rehearsals import NoSandboxChannel, rehearsals_for, stage_rehearsal
-from tertulia.core.models import Brand
 
 router = Router(tags=["rehearsals"])
 
@@ -21,7 +20,7 @@ router = Router(tags=["rehearsals"])
 )
 def list_rehearsals(request: HttpRequest, brand_id: ObjectId) -> list[SandboxCrisis]:
     ctx = require(request, Scope.BRANDS_READ)
-    return rehearsals_for(get_object_or_404(Brand, pk=brand_id, organization=ctx.organization))
+    return rehearsals_for(get_object_or_404(ctx.brands(), pk=brand_id))
 
 
 @router.post(
@@ -31,7 +30,7 @@ def list_rehearsals(request: HttpRequest, brand_id: ObjectId) -> list[SandboxCri
 )
 def create_rehearsal(request: HttpRequest, brand_id: ObjectId, payload: RehearsalIn) -> Status[SandboxCrisis]:
     ctx = require(request, Scope.SIMULATIONS_WRITE)
-    brand = get_object_or_404(Brand, pk=brand_id, organization=ctx.organization)
+    brand = get_object_or_404(ctx.brands(), pk=brand_id)
     try:
         crisis = stage_rehearsal(
             ctx.actor(request), brand, payload.topic or None, payload.minutes, payload.multiplier

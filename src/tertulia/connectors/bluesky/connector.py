@@ -233,6 +233,8 @@ def check_media(media: Sequence[MediaItem]) -> None:
 class BlueskyConnector(Connector):
     network = NETWORK
     display_name = "Bluesky"
+    # An app password or OAuth session of the account itself (the brand's handle), not of a person.
+    credentials_belong_to_person: ClassVar[bool] = False
     max_text_length = MAX_GRAPHEMES
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {

@@ -8,8 +8,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from tertulia.connectors.bluesky import oauth
+from tertulia.core.permissions import Access, declare
 
 
+@declare(Access.PUBLIC)  # the atproto OAuth client metadata: public by design
 @require_GET
 def client_metadata(request: HttpRequest) -> JsonResponse:
     """Public, no sign-in: authorization servers fetch it (and cache it) to learn who we are.

@@ -19,7 +19,6 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import feedparser  # type: ignore[import-untyped]  # no stubs or py.typed
-import httpx
 from django.utils.translation import gettext as _
 
 from tertulia.connectors import ratelimit
@@ -109,11 +108,10 @@ class FeedConnector(Connector):
     display_name = "RSS/Atom"
     capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.READ_MENTIONS})
 
-    def __init__(self, account: ChannelAccount, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(self, account: ChannelAccount) -> None:
         super().__init__(account)
         url = str(account.settings.get("url") or account.external_id or account.handle or "")
         self.url = fetch.check_url(url)
-        self.transport = transport
         self.max_bytes = int(account.settings.get("max_bytes", fetch.MAX_FEED_BYTES))
         # The budget is the feed's, shared by every channel that polls the same address.
         self.rate_key = (
@@ -196,7 +194,6 @@ class FeedConnector(Connector):
                 self.url,
                 etag=state.etag,
                 last_modified=state.modified,
-                transport=self.transport,
                 max_bytes=self.max_bytes,
             )
         except RateLimited as limited:

@@ -1,38 +1,37 @@
 """Fetching a feed safely: http(s) only, public addresses only, bounded time and size, conditional GET.
 
 A feed URL is typed by a person, so the fetch is a server-side request to an
-address someone else chose (SSRF). The guards:
+address someone else chose (SSRF). It goes through `tertulia.core.outbound`, the
+policy every such request follows (docs/outbound.md):
 
 - only `http` and `https`, no user names or passwords in the URL;
-- the host must resolve to public addresses only (no loopback, private,
-  link-local, multicast or reserved ranges), checked again for every redirect
-  hop; an operator can allow private addresses with the Django setting
-  `TERTULIA_FEEDS_ALLOW_PRIVATE_ADDRESSES = True` (an intranet feed; the tests).
-  The check resolves the name before httpx does, so a DNS server that answers
-  differently the second time (DNS rebinding) is not stopped by it: run workers
-  behind an egress proxy or firewall where that matters;
-- at most `MAX_REDIRECTS` redirects, `TIMEOUT` per request, and at most
-  `MAX_FEED_BYTES` read (a longer body is refused, not truncated, so a half
-  feed is never mistaken for a whole one).
+- public addresses only, on ports 80 and 443, each host resolved once and
+  connected to at exactly the address that was checked (no DNS rebinding),
+  checked again for every redirect hop; the operator's allow-list
+  `TERTULIA_OUTBOUND_ALLOW` opens private addresses, names or ports, and the
+  older Django setting `TERTULIA_FEEDS_ALLOW_PRIVATE_ADDRESSES = True` still
+  lets feeds reach any address and port (an intranet feed; the tests);
+- at most `MAX_REDIRECTS` redirects, `TIMEOUT` per step and `DEADLINE` in all,
+  and at most `MAX_FEED_BYTES` read, compressed or not (a longer body is
+  refused, not truncated, so a half feed is never mistaken for a whole one).
 """
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from tertulia.connectors.base import ContentRejected, RateLimited, RemoteNotFound, TemporaryFailure
-from tertulia.connectors.http import reaching
+from tertulia.core import outbound
 
 MAX_FEED_BYTES = 5 * 1024 * 1024
 MAX_REDIRECTS = 5
 TIMEOUT = httpx.Timeout(20.0, connect=10.0)
+DEADLINE = 60.0  # the whole fetch: redirects and a slowly trickling body included
 USER_AGENT = "Tertulia feed reader (+https://github.com/tertulia)"
 DEFAULT_RETRY_AFTER = 300.0  # a 429 without Retry-After: five minutes
 ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
@@ -66,25 +65,8 @@ def _allow_private() -> bool:
     return bool(getattr(settings, "TERTULIA_FEEDS_ALLOW_PRIVATE_ADDRESSES", False))
 
 
-def check_host(url: str) -> None:
-    """Refuse hosts that resolve to non-public addresses (unless the operator allows them)."""
-    if _allow_private():
-        return
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    try:
-        infos = socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80))
-    except (OSError, UnicodeError) as error:
-        raise TemporaryFailure(
-            _("The feed's host %(host)s could not be resolved.") % {"host": host}
-        ) from error
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-        if not address.is_global:
-            raise ContentRejected(
-                _("The feed's host %(host)s is on a private or reserved network; Tertulia does not fetch it.")
-                % {"host": host}
-            )
+def policy() -> outbound.Policy:
+    return outbound.Policy.from_settings(any_address=_allow_private())
 
 
 def fetch(
@@ -92,7 +74,6 @@ def fetch(
     *,
     etag: str = "",
     last_modified: str = "",
-    transport: httpx.BaseTransport | None = None,
     max_bytes: int = MAX_FEED_BYTES,
 ) -> FetchResult:
     headers = {"User-Agent": USER_AGENT, "Accept": ACCEPT}
@@ -100,24 +81,63 @@ def fetch(
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    # Redirects are followed by hand so each hop's address is checked before it is fetched.
-    with httpx.Client(timeout=TIMEOUT, transport=transport, follow_redirects=False) as client:
-        current = check_url(url)
-        for _hop in range(MAX_REDIRECTS + 1):
-            check_host(current)
-            # Reading the body is inside: a feed can stall or drop halfway through, too.
-            with reaching(_("the feed's server")), client.stream("GET", current, headers=headers) as response:
-                if response.is_redirect and "location" in response.headers:
-                    current = check_url(urljoin(current, response.headers["location"]))
-                    continue
-                return _read(current, response, max_bytes)
-    raise TemporaryFailure(_("The feed redirected too many times."))
+    current = check_url(url)
+    host = urlsplit(current).hostname or current
+    try:
+        response = outbound.fetch(
+            current,
+            headers=headers,
+            policy=policy(),
+            max_bytes=max_bytes,
+            max_redirects=MAX_REDIRECTS,
+            timeout=TIMEOUT,
+            deadline=DEADLINE,
+        )
+    except outbound.OutboundRefused as refused:
+        raise _refusal(refused, host) from refused
+    except outbound.OutboundFailed as failed:
+        raise _failure(failed, host, max_bytes) from failed
+    return _read(response, max_bytes)
 
 
-def _read(url: str, response: httpx.Response, max_bytes: int) -> FetchResult:
-    status = response.status_code
+def _refusal(refused: outbound.OutboundRefused, host: str) -> ContentRejected:
+    if refused.code == "scheme":
+        return ContentRejected(_("A feed address must start with http:// or https://."))
+    if refused.code == "credentials":
+        return ContentRejected(_("A feed address must not contain a user name or password."))
+    if refused.code == "address":
+        return ContentRejected(
+            _("The feed's host %(host)s is on a private or reserved network; Tertulia does not fetch it.")
+            % {"host": host}
+        )
+    return ContentRejected(str(refused))
+
+
+def _failure(failed: outbound.OutboundFailed, host: str, max_bytes: int) -> Exception:
+    if failed.code == "too_large":
+        return ContentRejected(
+            _("The feed is larger than %(megabytes)d MB; Tertulia does not read it.")
+            % {"megabytes": max_bytes // (1024 * 1024)}
+        )
+    if failed.code == "redirects":
+        return TemporaryFailure(_("The feed redirected too many times."))
+    if failed.code == "resolve":
+        return TemporaryFailure(_("The feed's host %(host)s could not be resolved.") % {"host": host})
+    if failed.code in ("timeout", "unreachable"):
+        # The wording of connectors.http.reaching, as before the move onto tertulia.core.outbound.
+        name = _("the feed's server")
+        if failed.code == "timeout":
+            message = _("%(network)s did not answer in time.") % {"network": name}
+        else:
+            message = _("Could not reach %(network)s.") % {"network": name}
+        return TemporaryFailure(message[:1].upper() + message[1:])
+    return TemporaryFailure(str(failed))  # a damaged or oddly encoded body: it may be whole next time
+
+
+def _read(response: outbound.Response, max_bytes: int) -> FetchResult:
+    status = response.status
     if status == 304:
-        return FetchResult(url, None, "", response.headers.get("etag", ""), "")
+        return FetchResult(response.url, None, "", response.headers.get("etag", ""), "")
     if status in (404, 410):
         raise RemoteNotFound(_("The feed is gone (HTTP %(status)d).") % {"status": status})
     if status in (401, 403):
@@ -135,23 +155,9 @@ def _read(url: str, response: httpx.Response, max_bytes: int) -> FetchResult:
         )
     if status != 200:
         raise ContentRejected(_("The feed's server answered HTTP %(status)d.") % {"status": status})
-    too_big = ContentRejected(
-        _("The feed is larger than %(megabytes)d MB; Tertulia does not read it.")
-        % {"megabytes": max_bytes // (1024 * 1024)}
-    )
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise too_big
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > max_bytes:
-            raise too_big
-        chunks.append(chunk)
     return FetchResult(
-        url=url,
-        body=b"".join(chunks),
+        url=response.url,
+        body=response.body,
         content_type=response.headers.get("content-type", ""),
         etag=response.headers.get("etag", ""),
         last_modified=response.headers.get("last-modified", ""),

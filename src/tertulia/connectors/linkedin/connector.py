@@ -88,6 +88,8 @@ def _ms(value: object) -> datetime:
 class LinkedInConnector(Connector):
     network = NETWORK
     display_name = "LinkedIn"
+    # A member's own token acting for the page (they must administer it): it ends with their account or role.
+    credentials_belong_to_person: ClassVar[bool] = True
     max_text_length = MAX_COMMENTARY
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import ipaddress
-import socket
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
@@ -36,6 +34,7 @@ from tertulia.connectors.base import (
     InboundItem,
     InboundPage,
     MediaItem,
+    NotSupported,
     OAuthClient,
     OutgoingPost,
     PostMetrics,
@@ -55,6 +54,14 @@ from tertulia.connectors.mastodon.client import (
     raise_for_status,
 )
 from tertulia.connectors.mastodon.streaming import stream_mentions
+from tertulia.core.outbound import (
+    OutboundFailed,
+    OutboundRefused,
+    Policy,
+    check_url,
+    checked_addresses,
+    guarded_client,
+)
 
 MAX_STATUS_LENGTH = 500  # the default; instances may allow more (instance configuration)
 PAGE_LIMIT = 40  # notifications and conversations: Mastodon's own maximum per page is 80
@@ -90,6 +97,8 @@ def _min_id_from_link(response: httpx.Response) -> str | None:
 class MastodonConnector(Connector):
     network = NETWORK
     display_name = "Mastodon"
+    # The token is the brand account's own (issued to its login on its server), not a person's.
+    credentials_belong_to_person: ClassVar[bool] = False
     max_text_length = MAX_STATUS_LENGTH
     # Mastodon answers a repeated Idempotency-Key with the first status for an hour; 55 minutes
     # leaves room for clocks and the time a request takes.
@@ -148,6 +157,30 @@ class MastodonConnector(Connector):
             following=int(account["following_count"]),
             posts=int(account["statuses_count"]),
         )
+
+    def revoke_access(self) -> None:
+        """Invalidate this channel's token on its instance (`POST /oauth/revoke`, RFC 7009), with
+        Tertulia's own registration there (a compromised account: tertulia.guard)."""
+        from tertulia.vault.actions import app_client
+
+        if not self.access_token:
+            return  # nothing to revoke
+        with app_client(NETWORK, self.base_url) as registration:
+            if registration is None:
+                raise NotSupported(
+                    _("Tertulia has no app registration on %(server)s to revoke its token with.")
+                    % {"server": self.base_url}
+                )
+            client, _secrets = registration
+            self.http.request(
+                "POST",
+                "/oauth/revoke",
+                json={
+                    "client_id": client.client_id,
+                    "client_secret": client.client_secret,
+                    "token": self.access_token,
+                },
+            )
 
     def rate_limit_state(self) -> RateLimitState | None:
         found = ratelimit.state(NETWORK, self.http.limiter_key, BUCKET)
@@ -331,11 +364,14 @@ class MastodonConnector(Connector):
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         try:
             # Redirects are not followed: the registration belongs to the address that was checked.
-            with httpx.Client(base_url=instance, timeout=TIMEOUT, headers=headers) as http:
+            # The guarded client connects only to the addresses just checked (no DNS rebinding).
+            with guarded_client(
+                outbound_policy(), base_url=instance, timeout=TIMEOUT, headers=headers
+            ) as http:
                 response = http.post("/api/v1/apps", json=body)
-        except httpx.InvalidURL as error:
+        except (httpx.InvalidURL, OutboundRefused) as error:
             raise ContentRejected(_("That is not a valid server address.")) from error
-        except httpx.TransportError as error:
+        except (httpx.TransportError, OutboundFailed) as error:
             raise TemporaryFailure(_unreachable(instance)) from error
         return _registered_client(response, instance)
 
@@ -365,7 +401,9 @@ class MastodonConnector(Connector):
         in `settings["base_url"]`.
         """
         base_url = _instance(client)
-        with httpx.Client(base_url=base_url, timeout=TIMEOUT, headers={"User-Agent": USER_AGENT}) as http:
+        with guarded_client(
+            outbound_policy(), base_url=base_url, timeout=TIMEOUT, headers={"User-Agent": USER_AGENT}
+        ) as http:
             try:
                 response = http.post(
                     "/oauth/token",
@@ -390,7 +428,7 @@ class MastodonConnector(Connector):
                     "/api/v1/accounts/verify_credentials", headers={"Authorization": f"Bearer {token}"}
                 )
                 raise_for_status(response)
-            except httpx.TransportError as error:
+            except (httpx.TransportError, OutboundFailed, OutboundRefused) as error:
                 raise TemporaryFailure(_("Could not reach the Mastodon instance.")) from error
         return ConnectedAccount(
             info=_account_info(response.json(), base_url),
@@ -402,31 +440,41 @@ def _unreachable(instance: str) -> str:
     return _("Could not reach %(server)s. Check the address and try again.") % {"server": instance}
 
 
+def outbound_policy() -> Policy:
+    """The shared outbound policy (docs/outbound.md); `TERTULIA_MASTODON_ALLOW_PRIVATE_ADDRESSES`
+    still opens every address and port to Mastodon requests (the tests)."""
+    return Policy.from_settings(
+        any_address=bool(getattr(settings, "TERTULIA_MASTODON_ALLOW_PRIVATE_ADDRESSES", False))
+    )
+
+
 def _refuse_private_address(instance: str) -> None:
     """Registering is a request to an address a person typed (SSRF): public addresses only.
 
-    An instance on a private network is registered by an administrator instead (`tertulia apps
-    set`), or allowed with the Django setting `TERTULIA_MASTODON_ALLOW_PRIVATE_ADDRESSES` (the
-    tests). Resolving before httpx does cannot stop DNS rebinding: where that matters, run
-    Tertulia behind an egress proxy or firewall.
+    The check is `tertulia.core.outbound`'s, and the requests that follow go through its guarded
+    client, which connects only to the addresses it checked (no DNS rebinding). An instance on a
+    private network is registered by an administrator instead (`tertulia apps set`), or allowed by
+    the operator's `TERTULIA_OUTBOUND_ALLOW`, or by the older setting
+    `TERTULIA_MASTODON_ALLOW_PRIVATE_ADDRESSES` (every address; the tests).
     """
-    if getattr(settings, "TERTULIA_MASTODON_ALLOW_PRIVATE_ADDRESSES", False):
+    policy = outbound_policy()
+    if policy.any_address:
         return
-    parts = urlsplit(instance)
-    default_port = 443 if parts.scheme == "https" else 80
     try:
-        found = socket.getaddrinfo(parts.hostname or "", parts.port or default_port, type=socket.SOCK_STREAM)
-        addresses = {ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found}
-    except (OSError, UnicodeError, ValueError) as error:
+        target = check_url(instance, policy)
+        checked_addresses(target.host, target.port, policy)
+    except OutboundFailed as error:
         raise TemporaryFailure(_unreachable(instance)) from error
-    if not all(address.is_global for address in addresses):
+    except OutboundRefused as refused:
+        if refused.code != "address":
+            raise ContentRejected(str(refused)) from refused
         raise ContentRejected(
             _(
                 "%(server)s is on a private or reserved network, so Tertulia does not register itself "
                 "there; an administrator can register it by hand."
             )
             % {"server": instance}
-        )
+        ) from refused
 
 
 def _registered_client(response: httpx.Response, instance: str) -> OAuthClient:

@@ -69,6 +69,9 @@ CAPABILITIES: frozenset[Capability] = frozenset(
 class MetaConnector(Connector):
     """Base of both Meta connectors; not registered itself."""
 
+    # The Page token comes from the Facebook Login of the person who connected it and lasts while that
+    # person keeps their role on the Page: when they leave (or their Facebook account goes), it stops.
+    credentials_belong_to_person: ClassVar[bool] = True
     scopes: ClassVar[tuple[str, ...]] = ()
     messaging_platform: ClassVar[str] = "messenger"
     max_message_length: ClassVar[int] = 2000

@@ -129,6 +129,7 @@ def published(post: SandboxPost) -> PublishedPost:
 class SandboxConnector(Connector):
     network = "sandbox"
     display_name = "Sandbox"
+    credentials_belong_to_person: ClassVar[bool] = False  # simulated accounts, in Tertulia's own database
     max_text_length = MAX_POST_LENGTH
     # A local network: reading it costs nothing, and the demo should feel live.
     poll_seconds: ClassVar[float] = 2.0
@@ -158,6 +159,10 @@ class SandboxConnector(Connector):
             Capability.FIND_OWN_POST,
         }
     )
+
+    def revoke_access(self) -> None:
+        """The sandbox keeps no tokens (its accounts live in Tertulia's database): nothing to revoke."""
+        return None
 
     def __init__(self, account: ChannelAccount) -> None:
         super().__init__(account)

@@ -38,6 +38,7 @@ from tertulia.connectors.http import (
     retry_after,
     send,
 )
+from tertulia.core.outbound import GuardedTransport, OutboundFailed, OutboundRefused, Policy
 
 API_PREFIX = "/wp-json/wp/v2"
 DEFAULT_RETRY_AFTER = 60.0
@@ -120,12 +121,15 @@ class WordPressHTTP:
         self.base_url = site_url(base_url)
         # Budgets are per site (every user and channel on it shares them), keyed by its address.
         self.account_key = self.base_url[:255]
+        # The site's address was typed by a person: every request goes through the outbound guard
+        # (public addresses on ports 80/443, or what TERTULIA_OUTBOUND_ALLOW opens; docs/outbound.md).
         self.client = httpx.Client(
             base_url=self.base_url + API_PREFIX,
             auth=httpx.BasicAuth(username, password),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
             timeout=TIMEOUT,
-            transport=transport,
+            transport=transport or GuardedTransport(Policy.from_settings()),
+            trust_env=False,
         )
 
     def close(self) -> None:
@@ -140,7 +144,12 @@ class WordPressHTTP:
         json: dict[str, Any] | None = None,
     ) -> httpx.Response:
         ratelimit.spend(NETWORK, self.account_key, REQUESTS)
-        response = send(self.client, _("the WordPress site"), method, path, params=params, json=json)
+        try:
+            response = send(self.client, _("the WordPress site"), method, path, params=params, json=json)
+        except OutboundRefused as refused:
+            raise ContentRejected(str(refused)) from refused
+        except OutboundFailed as failed:
+            raise TemporaryFailure(str(failed)) from failed
         # Hosts that announce their own limits replace our polite guess with the real count.
         observe_window(NETWORK, self.account_key, REQUESTS, response.headers)
         try:

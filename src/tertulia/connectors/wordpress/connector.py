@@ -110,6 +110,9 @@ class _Cursor:
 class WordPressConnector(Connector):
     network = NETWORK
     display_name = "WordPress"
+    # The channel is the WordPress user whose application password it holds (its handle says which):
+    # docs/governance.md recommends a user of its own for Tertulia rather than a person's.
+    credentials_belong_to_person: ClassVar[bool] = False
     max_text_length = MAX_COMMENT_LENGTH
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {Capability.READ_COMMENTS, Capability.REPLY, Capability.HIDE, Capability.DELETE}

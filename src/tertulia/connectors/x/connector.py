@@ -134,6 +134,8 @@ class _Cursor:
 class XConnector(Connector):
     network = NETWORK
     display_name = "X"
+    # OAuth 2.0 user context of the X account being connected (the brand's), not of a person.
+    credentials_belong_to_person: ClassVar[bool] = False
     max_text_length = counting.MAX_WEIGHTED_LENGTH
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {

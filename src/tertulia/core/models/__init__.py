@@ -1,4 +1,4 @@
-from tertulia.core.models.audit import AuditEntry
+from tertulia.core.models.audit import AuditChain, AuditEntry
 from tertulia.core.models.brand import Brand, Competitor, Objective
 from tertulia.core.models.channel import Channel, ChannelOperator, ChannelStatus
 from tertulia.core.models.contact import Contact, ContactHandle
@@ -6,6 +6,7 @@ from tertulia.core.models.organization import BrandAccess, Membership, Organizat
 from tertulia.core.models.user import User
 
 __all__ = [
+    "AuditChain",
     "AuditEntry",
     "Brand",
     "BrandAccess",

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +17,14 @@ class Via(models.TextChoices):
 
 
 class AuditEntry(models.Model):
-    """Who changed what, when and from where. Rows are only ever inserted."""
+    """Who changed what, when and from where. Rows are only ever inserted.
+
+    Written only by `tertulia.core.actions.audit.record` (and `record_many`), which chain each entry to
+    the one before it in its organization's chain: `sequence` is its number there, `previous_hash` the
+    hash of entry `sequence - 1` and `hash` the SHA-256 of its canonical record
+    (`tertulia.core.audit_chain`, docs/audit.md). The database refuses to change or delete rows
+    (triggers, see `tertulia.core.audit_db`), except setting `actor` to NULL when a person is deleted.
+    """
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="audit_entries", null=True, blank=True
@@ -30,7 +39,11 @@ class AuditEntry(models.Model):
     via = models.CharField(max_length=16, choices=Via.choices)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=255, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Set by `record` under the chain's lock (never auto_now_add: the hash covers it to the microsecond).
+    created_at = models.DateTimeField(db_index=True)
+    sequence = models.PositiveBigIntegerField()
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
 
     class Meta:
         verbose_name = _("audit entry")
@@ -41,6 +54,56 @@ class AuditEntry(models.Model):
             # One object's history (a conversation's timeline, a contact's changes).
             models.Index(fields=("object_type", "object_id", "-created_at"), name="audit_object_history"),
         ]
+        constraints = [
+            # One entry per number in each chain (the unique index is also the verifier's walk).
+            models.UniqueConstraint(fields=("organization", "sequence"), name="audit_chain_position"),
+            models.UniqueConstraint(
+                fields=("sequence",),
+                condition=models.Q(organization__isnull=True),
+                name="audit_installation_chain_position",
+            ),
+            models.CheckConstraint(condition=models.Q(sequence__gte=1), name="audit_sequence_from_one"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise TypeError("audit entries are never changed")
+        if not self.hash:
+            raise TypeError("audit entries are written by tertulia.core.actions.audit.record()")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise TypeError("audit entries are never deleted")
+
+
+INSTALLATION_CHAIN = "installation"
+
+
+class AuditChain(models.Model):
+    """The head of one chain: how many entries it has and the last one's hash.
+
+    Appending locks this row (SELECT ... FOR UPDATE on PostgreSQL; SQLite's write lock covers the
+    whole transaction), so concurrent writers take numbers one at a time. `key` is the
+    organization's id, or "installation" for entries without an organization.
+    """
+
+    key = models.CharField(max_length=32, unique=True)
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="audit_chain", null=True, blank=True
+    )
+    length = models.PositiveBigIntegerField(default=0)
+    head_hash = models.CharField(max_length=64, default="0" * 64)
+
+    class Meta:
+        verbose_name = _("audit chain")
+        verbose_name_plural = _("audit chains")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.length}"
+
+
+def chain_key(organization_id: int | None) -> str:
+    return INSTALLATION_CHAIN if organization_id is None else str(organization_id)

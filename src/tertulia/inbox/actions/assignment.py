@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from tertulia.core.actions.audit import record
 from tertulia.core.actions.context import Actor
 from tertulia.core.models import Channel, ChannelOperator, Membership, Role, User
-from tertulia.core.permissions import Perm, may_operate_channel, permissions_of
+from tertulia.core.permissions import Perm, brand_limits, may_operate_channel, member_works_in, permissions_of
 from tertulia.inbox.actions.common import ActionRefused, audit, changed
 from tertulia.inbox.models import (
     AgentStatus,
@@ -66,14 +66,18 @@ def candidates(channel: Channel) -> list[Candidate]:
     Owners and admins are only candidates on channels nobody was granted, so a team's work does
     not flow to the boss.
     """
-    members = Membership.objects.filter(
-        organization_id=channel.organization_id, is_active=True, user__is_active=True
-    ).select_related("user")
+    members = list(
+        Membership.objects.filter(
+            organization_id=channel.organization_id, is_active=True, user__is_active=True
+        ).select_related("user")
+    )
     granted = set(ChannelOperator.objects.filter(channel=channel).values_list("user_id", flat=True))
+    limits = brand_limits(members)  # a grant on a channel outside a member's brands counts for nothing
     eligible = [
         m
         for m in members
         if Perm.OPERATE_CHANNELS in permissions_of(m)
+        and member_works_in(m, channel.brand_id, limits)
         and (m.user_id in granted or (not granted and m.role in (Role.OWNER, Role.ADMIN)))
     ]
     statuses = {s.membership_id: s for s in AgentStatus.objects.filter(membership__in=eligible)}

@@ -6,7 +6,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from tertulia.core.actions.context import Actor
-from tertulia.core.models import Membership, Role, User
+from tertulia.core.models import Role, User
+from tertulia.core.permissions import brand_members
 from tertulia.inbox.actions.common import audit, changed
 from tertulia.inbox.models import Conversation, InboxSettings, NotificationKind, Urgency
 from tertulia.inbox.notifications import notify
@@ -25,9 +26,8 @@ def escalation_contacts(conversation: Conversation) -> list[User]:
     else:
         people.extend(
             m.user
-            for m in Membership.objects.filter(
-                organization_id=conversation.organization_id, is_active=True, role__in=MANAGER_ROLES
-            ).select_related("user")
+            # Only managers who work in the conversation's brand.
+            for m in brand_members(conversation.brand).filter(role__in=MANAGER_ROLES).select_related("user")
         )
     if conversation.assignee is not None:
         people.append(conversation.assignee)

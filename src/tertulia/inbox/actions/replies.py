@@ -1,6 +1,9 @@
 """Answering: a reply is stored first (as "sending"), then delivered through the channel's connector
 in the right thread — a DM to the person, otherwise an answer to their newest message.
 
+Before it is queued, the hijack guard judges it (tertulia.guard): a suspicious one is kept "held"
+until a second person releases it, and the delivery task never sends a held reply.
+
 Stored first, so nothing typed is lost if the network or the worker fails: a failed delivery shows
 on the message with the network's reason and can be retried; a worker that died mid-way is picked
 up by the sweep (tertulia.inbox.delivery), which first asks the network whether the reply is
@@ -68,8 +71,17 @@ def send_reply(actor: Actor, conversation: Conversation, text: str, *, idempoten
     )
     audit(actor, conversation, "conversation.reply", {"message": [None, message.pk]})
     changed(conversation)
+    if _guard_holds(actor, message):
+        return message  # held for a second person (tertulia.guard): released replies are queued then
     _queue(message.pk)
     return message
+
+
+def _guard_holds(actor: Actor, message: Message) -> bool:
+    """The hijack guard's check of what is about to leave; True if the reply waits for review."""
+    from tertulia.guard.actions.holds import check_reply
+
+    return check_reply(actor, message) is not None
 
 
 @transaction.atomic
@@ -82,8 +94,15 @@ def retry_reply(actor: Actor, message: Message) -> Message:
     message.save(update_fields=["delivery", "delivery_error"])
     audit(actor, message.conversation, "conversation.reply_retry", {"message": [None, message.pk]})
     changed(message.conversation)
+    if _guard_holds(actor, message):
+        return message
     _queue(message.pk)
     return message
+
+
+def queue_delivery(message_id: int) -> None:
+    """Deliver a stored reply once the transaction commits (the guard's release uses it too)."""
+    _queue(message_id)
 
 
 def _queue(message_id: int) -> None:

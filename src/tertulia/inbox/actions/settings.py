@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 
 from tertulia.core.actions.audit import apply_changes, jsonable, record, snapshot
 from tertulia.core.actions.context import Actor
-from tertulia.core.models import Brand, Membership, User
+from tertulia.core.models import Brand, User
 from tertulia.core.models.brand import validate_language_tag
-from tertulia.core.permissions import Perm, permissions_of
+from tertulia.core.permissions import Perm, brand_members, permissions_of
 from tertulia.inbox.actions.common import ActionRefused
 from tertulia.inbox.actions.tags import clean_tag
 from tertulia.inbox.businesshours import BusinessHours
@@ -140,17 +140,13 @@ def update_sla_policy(actor: Actor, brand: Brand, **values: Any) -> SlaPolicy:
 
 def may_receive_escalations(user: User, brand: Brand) -> bool:
     """Only active members who may see the brand can be the brand's escalation person."""
-    member = Membership.objects.filter(
-        organization_id=brand.organization_id, user=user, is_active=True, user__is_active=True
-    ).first()
+    member = brand_members(brand).filter(user=user, user__is_active=True).first()
     return Perm.VIEW in permissions_of(member)
 
 
 def escalation_choices(brand: Brand) -> list[User]:
     """The people who may be named to hear of the brand's escalations."""
-    members = Membership.objects.filter(
-        organization_id=brand.organization_id, is_active=True, user__is_active=True
-    ).select_related("user")
+    members = brand_members(brand).filter(user__is_active=True).select_related("user")
     people = [m.user for m in members if Perm.VIEW in permissions_of(m)]
     return sorted(people, key=lambda u: (str(u).casefold(), u.pk))
 

@@ -23,6 +23,7 @@ from tertulia.connectors.registry import CONNECTORS, UnknownNetwork, connector_c
 from tertulia.core.models import Channel, ChannelStatus
 from tertulia.inbox.ingest.pipeline import ingest
 from tertulia.inbox.models import ChannelCursor
+from tertulia.vault import usage
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ def poll(cursor_id: int) -> int:
     channel = row.channel
     stored = 0
     try:
-        with open_connector(channel) as connector:
+        with open_connector(channel, usage.POLL) as connector:
             for _page in range(MAX_PAGES):
                 page = connector.fetch_inbound(row.cursor or None, limit=PAGE_SIZE)
                 with transaction.atomic():

@@ -28,6 +28,9 @@ class Delivery(models.TextChoices):
     SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
+    # Held by the hijack guard for a second person (tertulia.guard): never sent until released.
+    HELD = "held", _("Held for review")
+    REJECTED = "rejected", _("Not sent (rejected in review)")
 
 
 class Message(models.Model):

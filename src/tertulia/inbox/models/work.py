@@ -131,6 +131,8 @@ class NotificationKind(models.TextChoices):
     POST_APPROVED = "post_approved", _("Your post was approved")
     PUBLISH_FAILED = "publish_failed", _("Post not published")
     LISTENING_ALERT = "listening_alert", _("Listening alert")
+    GUARD_HOLD = "guard_hold", _("Held for review")
+    SECURITY = "security", _("Security alert")  # tertulia.accounts: a second factor removed...
 
 
 class Notification(models.Model):

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from tertulia.core.actions.audit import record
 from tertulia.core.actions.context import Actor
 from tertulia.core.models import User
+from tertulia.core.permissions import brand_members
 from tertulia.listening.actions.common import ListeningRefused, require_manage
 from tertulia.listening.models import AlertKind, ListeningQuery, QueryAlert
 
@@ -31,13 +32,11 @@ def _validate(kind: str, threshold: int, window_minutes: int, minimum_mentions: 
 
 
 def _members(query: ListeningQuery, recipients: Sequence[User]) -> list[User]:
+    # People who work in the query's brand (a member limited to other brands is not told of it).
     members = set(
-        User.objects.filter(
-            pk__in=[user.pk for user in recipients],
-            is_active=True,
-            memberships__organization_id=query.organization_id,
-            memberships__is_active=True,
-        ).values_list("pk", flat=True)
+        brand_members(query.brand)
+        .filter(user_id__in=[user.pk for user in recipients], user__is_active=True)
+        .values_list("user_id", flat=True)
     )
     if len(members) != len({user.pk for user in recipients}):
         raise ListeningRefused(_("Alerts can only go to people in this organization."), "recipients")
@@ -57,7 +56,7 @@ def create_alert(
     window_minutes: int = 60,
     minimum_mentions: int = 10,
 ) -> QueryAlert:
-    require_manage(actor, query.organization)
+    require_manage(actor, query.organization, query.brand)
     _validate(kind, threshold, window_minutes, minimum_mentions)
     people = _members(query, recipients)
     alert = QueryAlert.objects.create(
@@ -86,7 +85,7 @@ def create_alert(
 @transaction.atomic
 def delete_alert(actor: Actor, alert: QueryAlert) -> None:
     organization = alert.query.organization
-    require_manage(actor, organization)
+    require_manage(actor, organization, alert.query.brand)
     record(
         actor,
         organization,

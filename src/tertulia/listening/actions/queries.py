@@ -42,7 +42,7 @@ def _clean_group(group: str) -> str:
 def create_query(
     actor: Actor, brand: Brand, *, name: str, text: str, group: str = QueryGroup.BRAND, is_active: bool = True
 ) -> ListeningQuery:
-    require_manage(actor, brand.organization)
+    require_manage(actor, brand.organization, brand)
     name, group = _clean_name(name), _clean_group(group)
     check_text(text)
     try:
@@ -75,7 +75,7 @@ def update_query(
     is_active: bool | None = None,
 ) -> ListeningQuery:
     """Change what is given; refused if someone else saved the query since `version` was read."""
-    require_manage(actor, query.organization)
+    require_manage(actor, query.organization, query.brand)
     changes: dict[str, object] = {}
     if name is not None:
         changes["name"] = _clean_name(name)
@@ -117,7 +117,7 @@ def update_query(
 
 def delete_query(actor: Actor, query: ListeningQuery) -> None:
     """Delete the query and its matches; the mentions stay (other queries may share them)."""
-    require_manage(actor, query.organization)
+    require_manage(actor, query.organization, query.brand)
     with transaction.atomic():
         record(actor, query.organization, "listening.query_deleted", query, {"text": query.text})
         query.delete()

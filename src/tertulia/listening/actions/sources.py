@@ -38,7 +38,7 @@ def _clean_url(url: str) -> str:
 def add_source(
     actor: Actor, organization: Organization, *, kind: str, url: str, name: str = "", hashtag: str = ""
 ) -> ListeningSource:
-    require_manage(actor, organization)
+    require_manage(actor, organization, every_brand=True)
     if kind not in SourceKind.values:
         raise ListeningRefused(_("Choose a kind of source."), "kind")
     url = _clean_url(url)
@@ -79,7 +79,7 @@ def add_source(
 
 @transaction.atomic
 def set_source_active(actor: Actor, source: ListeningSource, active: bool) -> None:
-    require_manage(actor, source.organization)
+    require_manage(actor, source.organization, every_brand=True)
     if source.is_active != active:
         source.is_active = active
         source.save(update_fields=["is_active"])
@@ -95,6 +95,6 @@ def set_source_active(actor: Actor, source: ListeningSource, active: bool) -> No
 @transaction.atomic
 def remove_source(actor: Actor, source: ListeningSource) -> None:
     """The source stops; what it brought in stays (mentions keep their matches, the source is blanked)."""
-    require_manage(actor, source.organization)
+    require_manage(actor, source.organization, every_brand=True)
     record(actor, source.organization, "listening.source_removed", source, {"url": source.url})
     source.delete()

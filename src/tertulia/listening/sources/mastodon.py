@@ -54,9 +54,10 @@ from tertulia.connectors.base import (
 )
 from tertulia.connectors.mastodon.client import BUCKET, USER_AGENT, MastodonHTTP, raise_for_status
 from tertulia.connectors.mastodon.client import NETWORK as RATE_NETWORK
-from tertulia.connectors.mastodon.connector import _refuse_private_address
+from tertulia.connectors.mastodon.connector import _refuse_private_address, outbound_policy
 from tertulia.connectors.mastodon.parsing import id_key, item_from_status
 from tertulia.connectors.mastodon.streaming import STREAM_TIMEOUT, parse_sse
+from tertulia.core.outbound import GuardedTransport, OutboundFailed, OutboundRefused, guarded_client
 from tertulia.listening.ingest import MAX_REMOTE_ID, Item
 from tertulia.listening.models import ListeningSource, SourceKind
 from tertulia.listening.sources.runner import record_error, save_batch
@@ -251,7 +252,8 @@ class MastodonStream:
         check_public(self.origin)
         # Uncompressed: events are small and must arrive at once, not when a compressor flushes.
         headers = {"User-Agent": USER_AGENT, "Accept": "text/event-stream", "Accept-Encoding": "identity"}
-        with httpx.Client(headers=headers, timeout=STREAM_TIMEOUT, follow_redirects=False) as client:
+        # Guarded: every connection goes to an address that was checked (tertulia.core.outbound).
+        with guarded_client(outbound_policy(), headers=headers, timeout=STREAM_TIMEOUT) as client:
             response = self._open(client)
             with self._lock:
                 self._response = response
@@ -285,7 +287,9 @@ class MastodonStream:
         for _hop in range(MAX_REDIRECTS + 1):
             try:
                 response = client.send(client.build_request("GET", url), stream=True)
-            except httpx.TransportError as error:
+            except OutboundRefused as refused:
+                raise ContentRejected(str(refused)) from refused
+            except (httpx.TransportError, OutboundFailed) as error:
                 raise TemporaryFailure(
                     _("Could not reach the Mastodon server %(server)s.") % {"server": self.origin}
                 ) from error
@@ -420,7 +424,12 @@ class MastodonStream:
         """Everything after the cursor, from the REST timeline, oldest page first (or, the first time,
         the latest page)."""
         host = urlsplit(self.origin).hostname or self.origin
-        http = MastodonHTTP(self.origin, "", limiter_key=f"listening:{host}"[:255])
+        http = MastodonHTTP(
+            self.origin,
+            "",
+            limiter_key=f"listening:{host}"[:255],
+            transport=GuardedTransport(outbound_policy()),
+        )
         try:
             if not self.cursor:
                 self._page(http, "")
@@ -439,6 +448,10 @@ class MastodonStream:
                     "some posts from it were not read."
                 ),
             )
+        except OutboundRefused as refused:
+            raise ContentRejected(str(refused)) from refused
+        except OutboundFailed as failed:
+            raise TemporaryFailure(str(failed)) from failed
         finally:
             http.close()
 

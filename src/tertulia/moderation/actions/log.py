@@ -12,9 +12,9 @@ from typing import Any
 
 from django.db import transaction
 
-from tertulia.core.actions.audit import jsonable, record
+from tertulia.core.actions.audit import entry_for, record, record_many
 from tertulia.core.actions.context import Actor
-from tertulia.core.models import AuditEntry, User
+from tertulia.core.models import User
 from tertulia.inbox.models import Conversation, Message
 from tertulia.live.publish import notify_organization
 from tertulia.moderation.models import ModerationAction
@@ -91,21 +91,18 @@ def write_batch(taken: Sequence[tuple[Actor, ModerationAction]]) -> list[Moderat
     The entries are what `tertulia.core.actions.audit.record` writes, one per action.
     """
     actions = ModerationAction.objects.bulk_create([action for _actor, action in taken])
-    AuditEntry.objects.bulk_create(
-        AuditEntry(
-            organization_id=action.organization_id,
-            actor=actor.user,
-            actor_label=actor.label[:255],
-            action=f"moderation.{action.action_type}",
-            object_type=OBJECT_TYPE,
-            object_id=str(action.pk),
-            object_repr=str(action)[:255],
-            changes=jsonable(_created(action)),
-            via=actor.via,
-            ip_address=actor.ip_address,
-            user_agent=actor.user_agent,
-        )
-        for (actor, _unsaved), action in zip(taken, actions, strict=True)
+    record_many(
+        [
+            entry_for(
+                actor,
+                action.organization_id,
+                f"moderation.{action.action_type}",
+                action,
+                _created(action),
+                object_type=OBJECT_TYPE,
+            )
+            for (actor, _unsaved), action in zip(taken, actions, strict=True)
+        ]
     )
     return actions
 

@@ -17,7 +17,14 @@ from django.utils.translation import gettext as _
 
 from tertulia.core.actions.context import Actor
 from tertulia.core.models import Membership, User
-from tertulia.core.permissions import Perm, has_perm, may_operate_channel, permissions_of
+from tertulia.core.permissions import (
+    Perm,
+    brand_limits,
+    has_perm,
+    may_operate_channel,
+    member_works_in,
+    permissions_of,
+)
 from tertulia.inbox.models import Direction, Message, NotificationKind
 from tertulia.inbox.notifications import notify
 from tertulia.moderation import guardrails
@@ -43,15 +50,23 @@ class AlreadyDecided(ModerationRefused):
     """Someone decided this request a moment ago."""
 
 
-def approvers(organization_id: int, *, besides: User | None = None) -> list[User]:
-    """Active members who may approve (never `besides`, the one who asked)."""
-    members = Membership.objects.filter(
-        organization_id=organization_id, is_active=True, user__is_active=True
-    ).select_related("user")
+def approvers(
+    organization_id: int, *, besides: User | None = None, brand_id: int | None = None
+) -> list[User]:
+    """Active members who may approve (never `besides`, the one who asked); given `brand_id`, only those
+    who work in that brand."""
+    members = list(
+        Membership.objects.filter(
+            organization_id=organization_id, is_active=True, user__is_active=True
+        ).select_related("user")
+    )
+    limits = brand_limits(members)
     return [
         m.user
         for m in members
-        if Perm.APPROVE_MODERATION in permissions_of(m) and (besides is None or m.user_id != besides.pk)
+        if Perm.APPROVE_MODERATION in permissions_of(m)
+        and (besides is None or m.user_id != besides.pk)
+        and (brand_id is None or member_works_in(m, brand_id, limits))
     ]
 
 
@@ -118,7 +133,7 @@ def moderate(actor: Actor, message: Message, action_type: str, reason: str = "")
     if verdict.outcome == Outcome.NEEDS_APPROVAL:
         action = log(ActionStatus.AWAITING_APPROVAL, f"{said} — {verdict.reason}")
         notify(
-            approvers(message.organization_id, besides=user),
+            approvers(message.organization_id, besides=user, brand_id=message.brand_id),
             NotificationKind.APPROVAL,
             message.conversation,
             _("%(person)s asks for approval: %(action)s. %(reason)s")
@@ -150,7 +165,7 @@ def approve(actor: Actor, action: ModerationAction, note: str = "") -> Moderatio
     action = _decidable(action)
     if action.requested_by_id == user.pk:
         raise NotPermitted(_("You asked for this yourself: a second person must approve it."))
-    if not has_perm(user, action.organization, Perm.APPROVE_MODERATION):
+    if not has_perm(user, action.organization, Perm.APPROVE_MODERATION, action.brand):
         raise NotPermitted(_("Only owners, administrators and brand managers can approve this."))
     if len(note) > MAX_NOTE:
         raise ModerationRefused(_("A note has at most %(n)d characters.") % {"n": MAX_NOTE})
@@ -180,7 +195,7 @@ def reject(actor: Actor, action: ModerationAction, reason: str = "") -> Moderati
     user = _person(actor)
     action = _decidable(action)
     is_requester = action.requested_by_id == user.pk
-    if not is_requester and not has_perm(user, action.organization, Perm.APPROVE_MODERATION):
+    if not is_requester and not has_perm(user, action.organization, Perm.APPROVE_MODERATION, action.brand):
         raise NotPermitted(_("Only owners, administrators and brand managers can reject this."))
     if len(reason) > MAX_NOTE:
         raise ModerationRefused(_("A reason has at most %(n)d characters.") % {"n": MAX_NOTE})

@@ -77,18 +77,19 @@ class DraftSpec:
 
 
 def may_write(user: User, brand: Brand) -> bool:
+    """Whoever may propose or publish posts in the brand (a member limited to other brands may not)."""
     organization = brand.organization
-    return has_perm(user, organization, Perm.PROPOSE_POSTS) or has_perm(
-        user, organization, Perm.PUBLISH_POSTS
+    return has_perm(user, organization, Perm.PROPOSE_POSTS, brand) or has_perm(
+        user, organization, Perm.PUBLISH_POSTS, brand
     )
 
 
 def may_edit(user: User, post: Post) -> bool:
-    """The author while they may still write posts, or anyone who may publish (editors)."""
+    """The author while they may still write posts, or anyone who may publish (editors), in its brand."""
     organization = post.organization
-    if has_perm(user, organization, Perm.PUBLISH_POSTS):
+    if has_perm(user, organization, Perm.PUBLISH_POSTS, post.brand):
         return True
-    return post.created_by_id == user.pk and has_perm(user, organization, Perm.PROPOSE_POSTS)
+    return post.created_by_id == user.pk and has_perm(user, organization, Perm.PROPOSE_POSTS, post.brand)
 
 
 @transaction.atomic

@@ -1,4 +1,5 @@
-"""Holding and releasing publishing for a brand or the whole organization (crisis mode uses these).
+"""Holding and releasing publishing for a brand or the whole organization (crisis mode uses these),
+or for one channel (a compromised account: tertulia.guard).
 
 While a pause is on, nothing of its scope goes out: deliveries that come due wait in the ledger, and
 one already claimed is given back at the instant before its network call. Resuming releases them
@@ -14,10 +15,10 @@ from django.utils.translation import gettext as _
 
 from tertulia.core.actions.audit import record
 from tertulia.core.actions.context import Actor
-from tertulia.core.models import Brand, Organization
-from tertulia.core.permissions import Perm, has_perm
+from tertulia.core.models import Brand, Channel, Organization
+from tertulia.core.permissions import Perm, covers_all_brands, has_perm
 from tertulia.live.publish import notify_organization
-from tertulia.publishing.models import DeliveryTarget, Pause, TargetState
+from tertulia.publishing.models import ChannelPause, DeliveryTarget, Pause, TargetState
 
 MAX_REASON = 300
 
@@ -26,9 +27,13 @@ class PauseRefused(Exception):
     pass
 
 
-def _require(actor: Actor, organization: Organization) -> None:
+def _require(actor: Actor, organization: Organization, brand: Brand | None = None) -> None:
     # An actor without a person is Tertulia itself (a crisis rule, the command line): trusted code.
-    if actor.user is not None and not has_perm(actor.user, organization, Perm.MANAGE_PUBLISHING):
+    if actor.user is None:
+        return
+    # A brand's pause needs that brand; the whole organization's, every brand (docs/permissions.md).
+    allowed = has_perm(actor.user, organization, Perm.MANAGE_PUBLISHING, brand)
+    if not allowed or (brand is None and not covers_all_brands(actor.user, organization)):
         raise PauseRefused(_("You may not pause or resume publishing."))
 
 
@@ -42,7 +47,7 @@ def pause(
     crisis: bool = False,
 ) -> Pause:
     """Hold publishing for `brand` (None: every brand of the organization). One active pause per scope."""
-    _require(actor, organization)
+    _require(actor, organization, brand)
     if brand is not None and brand.organization_id != organization.pk:
         raise PauseRefused(_("That brand is not in this organization."))
     reason = reason.strip()
@@ -80,7 +85,7 @@ def pause(
 @transaction.atomic
 def resume(actor: Actor, paused: Pause) -> Pause:
     organization = paused.organization
-    _require(actor, organization)
+    _require(actor, organization, paused.brand)
     paused = Pause.objects.select_for_update().get(pk=paused.pk)
     if paused.ended_at is not None:
         raise PauseRefused(_("Publishing was already resumed."))
@@ -100,3 +105,72 @@ def held(organization: Organization, brand: Brand | None = None) -> QuerySet[Del
         due_at__lte=timezone.now(),
     )
     return rows.filter(Q(brand=brand)) if brand is not None else rows
+
+
+# --- one channel --------------------------------------------------------------------------------
+
+
+def _require_channel(actor: Actor, channel: Channel) -> None:
+    # Holding one channel is part of managing it (a compromised account is a channel's emergency).
+    if actor.user is not None and not has_perm(
+        actor.user, channel.organization, Perm.MANAGE_CHANNELS, channel.brand
+    ):
+        raise PauseRefused(_("You may not pause or resume publishing on this channel."))
+
+
+@transaction.atomic
+def pause_channel(actor: Actor, channel: Channel, *, reason: str = "") -> ChannelPause:
+    """Hold every post and reply of `channel` (up to the instant of sending). One active pause per channel."""
+    _require_channel(actor, channel)
+    reason = reason.strip()[:MAX_REASON]
+    found = ChannelPause.objects.select_for_update().filter(channel=channel, ended_at__isnull=True).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            created = ChannelPause.objects.create(
+                organization_id=channel.organization_id, channel=channel, reason=reason, started_by=actor.user
+            )
+    except IntegrityError:
+        return ChannelPause.objects.get(channel=channel, ended_at__isnull=True)
+    record(
+        actor,
+        channel.organization,
+        "publishing.channel_paused",
+        channel,
+        {"channel": [None, channel.handle], "reason": [None, reason]},
+    )
+    notify_organization(channel.organization_id, "publishing")
+    return created
+
+
+@transaction.atomic
+def resume_channel(actor: Actor, paused: ChannelPause) -> ChannelPause:
+    channel = paused.channel
+    _require_channel(actor, channel)
+    paused = ChannelPause.objects.select_for_update().get(pk=paused.pk)
+    if paused.ended_at is not None:
+        raise PauseRefused(_("Publishing was already resumed."))
+    paused.ended_at = timezone.now()
+    paused.ended_by = actor.user
+    paused.save(update_fields=["ended_at", "ended_by"])
+    record(
+        actor,
+        channel.organization,
+        "publishing.channel_resumed",
+        channel,
+        {"channel": [None, channel.handle], "ended_at": [None, paused.ended_at]},
+    )
+    notify_organization(channel.organization_id, "publishing")
+    return paused
+
+
+def active_channel_pause(channel: Channel) -> ChannelPause | None:
+    return ChannelPause.objects.filter(channel=channel, ended_at__isnull=True).first()
+
+
+def held_on_channel(channel: Channel) -> QuerySet[DeliveryTarget]:
+    """Deliveries of `channel` not yet out: what goes out when its pause ends (unless cancelled)."""
+    return DeliveryTarget.objects.filter(
+        channel=channel, state__in=[TargetState.SCHEDULED, TargetState.DUE, TargetState.CLAIMED]
+    )

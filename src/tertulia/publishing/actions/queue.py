@@ -97,7 +97,7 @@ def slot_instant(zone: ZoneInfo, day: date, at: time) -> datetime:
 
 def may_set_slots(user: User, channel: Channel) -> bool:
     organization = channel.organization
-    if has_perm(user, organization, Perm.MANAGE_PUBLISHING):
+    if has_perm(user, organization, Perm.MANAGE_PUBLISHING, channel.brand):
         return True
     return has_perm(user, organization, Perm.PUBLISH_POSTS) and may_operate_channel(user, channel)
 

@@ -76,16 +76,32 @@ def payload_for(post: Post, variant: Variant, media: list[PostMedia]) -> dict[st
     return {"text": verdict.text, "media": items}
 
 
-def _enqueue(post: Post, when: datetime) -> None:
+def _enqueue(actor: Actor, post: Post, when: datetime, *, judged: bool = False) -> bool:
+    """Freeze the payloads and put them in the ledger; False if the hijack guard holds the post.
+
+    The guard (tertulia.guard) judges what is actually sent, on who put it here and from where; a
+    held post stays approved, off the ledger, until a second person releases it (`judged`: this is
+    that release).
+    """
     variants = list(Variant.objects.filter(post=post).select_related("channel"))
     if not variants:
         raise SchedulingRefused(_("Choose at least one channel to publish on."))
     media = list(PostMedia.objects.filter(post=post).select_related("asset"))
     payloads = {variant.pk: payload_for(post, variant, media) for variant in variants}
+    if not judged:
+        from tertulia.guard.actions.holds import check_post
+
+        texts = [str(payload.get("text", "")) for payload in payloads.values()]
+        if check_post(actor, post, when, texts, [variant.channel for variant in variants]) is not None:
+            post.scheduled_at = when
+            post.state = PostState.APPROVED
+            post.save(update_fields=["scheduled_at", "state", "updated_at"])
+            return False
     ledger.enqueue(post, when, payloads)
     post.scheduled_at = when
     post.state = PostState.SCHEDULED
     post.save(update_fields=["scheduled_at", "state", "updated_at"])
+    return True
 
 
 def render_ahead(post: Post) -> None:
@@ -132,6 +148,10 @@ def _schedule(actor: Actor, post: Post, when: datetime | None) -> Post:
             raise SchedulingRefused(_("You do not operate @%(handle)s.") % {"handle": variant.channel.handle})
     if post.state not in (PostState.APPROVED, PostState.SCHEDULED):
         raise SchedulingRefused(_("Only an approved post can be scheduled."))
+    if is_held(post):
+        raise SchedulingRefused(
+            _("This post is held for review by the hijack guard: a second person releases or rejects it.")
+        )
     now = timezone.now()
     when = when or now
     refusal = time_refusal(when, now)
@@ -144,9 +164,37 @@ def _schedule(actor: Actor, post: Post, when: datetime | None) -> Post:
         ledger.reschedule(post, max(when, now))
         post.scheduled_at = max(when, now)
         post.save(update_fields=["scheduled_at", "updated_at"])
-    else:
-        _enqueue(post, max(when, now))
+    elif not _enqueue(actor, post, max(when, now)):
+        return post  # held: the guard recorded why, and told who can release it
     record(actor, post.organization, "post.scheduled", post, {"scheduled_at": [before, post.scheduled_at]})
+    return post
+
+
+def is_held(post: Post) -> bool:
+    """Whether the hijack guard holds the post for a second person's review."""
+    from tertulia.guard.models import GuardHold, HoldState
+
+    return GuardHold.objects.filter(post=post, state=HoldState.PENDING, post_version=post.version).exists()
+
+
+@transaction.atomic
+def enqueue_released(actor: Actor, post: Post, when: datetime) -> Post:
+    """A post the guard held, released by a second person (tertulia.guard.actions.holds.release, which
+    checked who may): into the ledger at `when`, without judging it again."""
+    post = Post.objects.select_for_update().get(pk=post.pk)
+    if post.state != PostState.APPROVED:
+        raise SchedulingRefused(_("Only an approved post can be scheduled."))
+    refusal = time_refusal(when)
+    if refusal:
+        raise SchedulingRefused(refusal)
+    _enqueue(actor, post, max(when, timezone.now()), judged=True)
+    record(
+        actor,
+        post.organization,
+        "post.scheduled",
+        post,
+        {"scheduled_at": [None, post.scheduled_at], "released_by_second_person": [None, True]},
+    )
     return post
 
 
@@ -175,7 +223,8 @@ def approved(actor: Actor, post: Post) -> Post:
         return post
     try:
         with transaction.atomic():
-            _enqueue(post, max(when, now))
+            if not _enqueue(actor, post, max(when, now)):
+                return post  # held by the guard for a second person
     except SchedulingRefused as refused:
         # The approval stands; what stops the post (an image that cannot be cropped, a channel that
         # lost its access since) is for the author to fix, then schedule.

@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 
 from tertulia.core.actions.audit import record
 from tertulia.core.actions.context import Actor
-from tertulia.core.models import Brand, Membership, Role
-from tertulia.core.permissions import ROLE_PERMISSIONS, Perm, has_perm, permissions_of
+from tertulia.core.models import Brand, Role
+from tertulia.core.permissions import ROLE_PERMISSIONS, Perm, brand_members, has_perm, permissions_of
 from tertulia.publishing.approvals import APPROVING_PERMS
 from tertulia.publishing.models import ApprovalStep, ApprovalWorkflow, StepMode, WorkflowKind
 
@@ -100,9 +100,7 @@ def _validate(brand: Brand, kind: str, steps: Sequence[StepSpec]) -> list[StepSp
     wanted = {person for spec in steps for person in spec.people}
     approvers = {
         m.user_id
-        for m in Membership.objects.filter(
-            organization_id=brand.organization_id, user_id__in=wanted, is_active=True, user__is_active=True
-        )
+        for m in brand_members(brand).filter(user_id__in=wanted, user__is_active=True)
         if permissions_of(m) & APPROVING_PERMS
     }
     cleaned = []

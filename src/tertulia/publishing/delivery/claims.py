@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from tertulia.publishing.delivery.pauses import paused_brand_ids
+from tertulia.publishing.delivery.pauses import paused_brand_ids, paused_channel_ids
 from tertulia.publishing.models import DeliveryTarget, TargetState
 
 
@@ -55,12 +55,15 @@ def claim(worker: str, limit: int = 20, now: datetime | None = None) -> list[Cla
     if not DeliveryTarget.objects.filter(claimable(now)).exists():
         return []  # nothing to do: no write transaction (see promote_due)
     whole, brands = paused_brand_ids()
+    channels = paused_channel_ids()
     with transaction.atomic():
         rows = DeliveryTarget.objects.filter(claimable(now))
         if whole:
             rows = rows.exclude(organization_id__in=whole)
         if brands:
             rows = rows.exclude(brand_id__in=brands)
+        if channels:
+            rows = rows.exclude(channel_id__in=channels)
         rows = rows.order_by("next_attempt_at", "id")
         if connection.features.has_select_for_update_skip_locked:
             rows = rows.select_for_update(skip_locked=True, of=("self",))

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from tertulia.core.actions.audit import entry_for, record_many
+from tertulia.core.actions.context import Actor
 from tertulia.publishing.links import post_path
 from tertulia.publishing.models import DeliveryTarget, Post, PostState, TargetState
 
@@ -57,9 +60,42 @@ def targets_finished(finished: Sequence[tuple[int, str, str]]) -> None:
     }
     for post_id in sorted({t.post_id for t in targets.values()}):
         refresh_post_state(post_id)
+    _audit(targets, finished)
     for target_id, state, error in finished:
         if state in (TargetState.FAILED, TargetState.NEEDS_ATTENTION):
             _tell_owner(targets[target_id], error)
+
+
+# The send result of each target in the audit trail (what went out where, or why not).
+RESULT_ACTIONS = {
+    TargetState.SENT: "post.published",
+    TargetState.FAILED: "post.publish_failed",
+    TargetState.NEEDS_ATTENTION: "post.publish_uncertain",
+    TargetState.CANCELLED: "post.publish_cancelled",
+}
+PUBLISHER = Actor.system("publisher")
+
+
+def _audit(targets: dict[int, DeliveryTarget], finished: Sequence[tuple[int, str, str]]) -> None:
+    posts = Post.objects.in_bulk({t.post_id for t in targets.values()})
+    entries = []
+    for target_id, state, error in finished:
+        target = targets[target_id]
+        post = posts[target.post_id]
+        changes: dict[str, Any] = {
+            "channel": [None, f"@{target.channel.handle} ({target.channel.network})"],
+            "state": [None, state],
+        }
+        if state == TargetState.SENT:
+            changes["remote_id"] = [None, target.remote_id]
+            if target.url:
+                changes["url"] = [None, target.url]
+        elif error:
+            changes["error"] = [None, error[:500]]
+        entries.append(
+            entry_for(PUBLISHER, target.organization_id, RESULT_ACTIONS[TargetState(state)], post, changes)
+        )
+    record_many(entries)
 
 
 def _tell_owner(target: DeliveryTarget, error: str) -> None:

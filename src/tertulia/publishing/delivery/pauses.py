@@ -1,10 +1,10 @@
-"""Is publishing held for this brand right now? Asked right before every send."""
+"""Is publishing held for this brand or channel right now? Asked right before every send."""
 
 from __future__ import annotations
 
 from django.db.models import Q
 
-from tertulia.publishing.models import Pause
+from tertulia.publishing.models import ChannelPause, Pause
 
 
 def is_paused(organization_id: int, brand_id: int) -> bool:
@@ -14,6 +14,11 @@ def is_paused(organization_id: int, brand_id: int) -> bool:
         .filter(Q(brand_id=brand_id) | Q(brand__isnull=True))
         .exists()
     )
+
+
+def channel_paused(channel_id: int) -> bool:
+    """Whether this one channel is held (a compromised account), asked right before each send."""
+    return ChannelPause.objects.filter(channel_id=channel_id, ended_at__isnull=True).exists()
 
 
 def paused_brand_ids() -> tuple[set[int], set[int]]:
@@ -27,3 +32,8 @@ def paused_brand_ids() -> tuple[set[int], set[int]]:
         else:
             brands.add(brand_id)
     return whole, brands
+
+
+def paused_channel_ids() -> set[int]:
+    """Channels held on their own — so a claim skips them too."""
+    return set(ChannelPause.objects.filter(ended_at__isnull=True).values_list("channel_id", flat=True))

@@ -2,8 +2,9 @@
 
 The order of steps is the guarantee (docs/publishing.md, decision 0014):
 
-1. the channel must be usable, and publishing not paused — the pause is checked again right before
-   each network call, so a crisis switch stops even a batch already under way;
+1. the channel must be usable, and publishing not paused (for its brand, its organization or the
+   channel alone) — the pause is checked again right before each network call, so a crisis switch
+   or a compromised channel stops even a batch already under way;
 2. the intent is recorded (`maybe_sent`, fenced by each row's lease token) before any network call,
    so a worker that dies mid-batch leaves a mark that makes the next one reconcile;
 3. a target that may already be out is looked for on the network (`find_own_post`) before any new
@@ -45,11 +46,12 @@ from tertulia.connectors.base import (
     TemporaryFailure,
 )
 from tertulia.connectors.registry import UnknownNetwork, connector_class, open_connector
+from tertulia.core.actions.context import Actor
 from tertulia.core.models import ChannelStatus
 from tertulia.publishing.delivery import states
 from tertulia.publishing.delivery.claims import Claim, lease_seconds
 from tertulia.publishing.delivery.outcomes import targets_finished
-from tertulia.publishing.delivery.pauses import is_paused
+from tertulia.publishing.delivery.pauses import channel_paused, is_paused
 from tertulia.publishing.models import (
     AttemptOutcome,
     DeliveryAttempt,
@@ -58,6 +60,7 @@ from tertulia.publishing.models import (
     Rendition,
     TargetState,
 )
+from tertulia.vault import usage
 
 logger = logging.getLogger(__name__)
 
@@ -201,6 +204,14 @@ def _key_forgotten(connector: type[Connector] | Connector, target: DeliveryTarge
     return lifetime is not None and first is not None and timezone.now() - first > timedelta(seconds=lifetime)
 
 
+def _author(target: DeliveryTarget) -> Actor:
+    """Whom the credential use is for, in the audit trail: the post's author."""
+    from tertulia.publishing.models import Post
+
+    post = Post.objects.select_related("created_by").only("created_by").get(pk=target.post_id)
+    return usage.for_person(post.created_by, usage.PUBLISH)
+
+
 def _send(target: DeliveryTarget, claim: Claim, started: datetime, taken: set[tuple[int, str]]) -> Result:
     """One network call (or lookup) for a target whose intent is recorded.
 
@@ -214,7 +225,7 @@ def _send(target: DeliveryTarget, claim: Claim, started: datetime, taken: set[tu
         logger.exception("delivery %s: its payload cannot be read", target.pk)
         return _retry(claim, started, attempts, repr(error)[:500], uncertain=claim.reconcile)
     try:
-        with open_connector(channel) as connector:
+        with open_connector(channel, usage.PUBLISH, _author(target), {"post": target.post_id}) as connector:
             published, outcome = _find_or_publish(connector, target, post, claim.reconcile, taken)
     except _Ambiguous:
         message = _(
@@ -377,7 +388,7 @@ def deliver_batch(
             results.append(_given_back(claim, now, next_attempt_at=until))
         elif time.monotonic() > deadline or (stopping is not None and stopping()):
             results.append(_given_back(claim, now))  # the next round (or another worker) sends it
-        elif is_paused(target.organization_id, target.brand_id):
+        elif is_paused(target.organization_id, target.brand_id) or channel_paused(target.channel_id):
             results.append(_given_back(claim, now, AttemptOutcome.PAUSED))
         elif not _intent_recorded(target, claim, marked, lease_end):
             continue  # lost the lease: another worker has it

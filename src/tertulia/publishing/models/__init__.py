@@ -15,13 +15,14 @@ from tertulia.publishing.models.ledger import (
 )
 from tertulia.publishing.models.media import MediaAsset, Rendition
 from tertulia.publishing.models.posts import Post, PostComment, PostMedia, PostState, Variant
-from tertulia.publishing.models.schedule import Pause, QueueSlot
+from tertulia.publishing.models.schedule import ChannelPause, Pause, QueueSlot
 
 __all__ = [
     "ApprovalDecision",
     "ApprovalStep",
     "ApprovalWorkflow",
     "AttemptOutcome",
+    "ChannelPause",
     "Decision",
     "DeliveryAttempt",
     "DeliveryTarget",

@@ -1,4 +1,5 @@
-"""When posts go out: queue slots per channel, and pauses (crisis mode) that hold every delivery."""
+"""When posts go out: queue slots per channel, and pauses that hold deliveries (crisis mode, a channel
+that was compromised)."""
 
 from __future__ import annotations
 
@@ -67,3 +68,37 @@ class Pause(models.Model):
 
     def __str__(self) -> str:
         return f"pause {self.organization_id}/{self.brand_id or '*'}"
+
+
+class ChannelPause(models.Model):
+    """Publishing held for one channel (a compromised account: tertulia.guard), apart from `Pause`.
+
+    Its own table, so the brand and organization pauses keep their meaning everywhere they are
+    read. Like them, it is looked for right before each send (posts and replies) and active while
+    `ended_at` is empty; one active pause per channel.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-started_at", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("channel",),
+                condition=models.Q(ended_at__isnull=True),
+                name="channel_pause_one_active",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"pause of channel {self.channel_id}"

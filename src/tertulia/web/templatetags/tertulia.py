@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django import template
 from django.utils import timezone
 
@@ -35,6 +37,18 @@ def sla_timer(conversation: Conversation) -> dict[str, object]:
     else:
         state = "ok"
     return {"state": state, "due": due, "minutes": abs(int(left.total_seconds() // 60))}
+
+
+@register.filter
+def web_url(value: object) -> str:
+    """The address for a link, only when it is http(s): what networks, feeds and people give may be
+    javascript: or data: (escaping alone does not stop those in href). Anything else links nowhere."""
+    url = str(value or "")
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    return url if parts.scheme in ("http", "https") and parts.hostname else ""
 
 
 @register.filter

@@ -1,48 +1,34 @@
 from __future__ import annotations
 
-import re
-
 import pytest
-from django.test import Client
 from django.urls import reverse
 
-from tertulia.core.models import AuditEntry, Membership, Role, User
+from tertulia.core.models import Membership, Role, User
 from tertulia.core.tests.factories import make_member, make_org, make_user
+from tertulia.governance.models import Invitation
 from tertulia.web.tests.helpers import signed_in
 
 pytestmark = pytest.mark.django_db
 
 
-def test_an_admin_adds_a_person_who_can_then_sign_in_and_change_the_password():
+def test_an_admin_invites_a_person_instead_of_handing_out_a_password():
+    """The Team page's form sends an invitation (e-mailed); no password is ever shown to anyone."""
     org = make_org()
     admin = make_member(org, Role.ADMIN)
     response = signed_in(admin).post(
-        reverse("web:team"), {"email": "nuevo@example.com", "display_name": "Nuevo", "role": "analyst"}
+        reverse("web:team"), {"email": "Nuevo@Example.com", "all_brands": "on", "role": "analyst"}
     )
-    assert response.status_code == 200
-    assert "no-store" in response["Cache-Control"]
-    found = re.search(r'<code id="temporary-password">([^<]+)</code>', response.content.decode())
-    assert found is not None
-    temporary = found.group(1)
-    person = Client()
-    assert (
-        person.post(
-            reverse("web:login"), {"username": "nuevo@example.com", "password": temporary}
-        ).status_code
-        == 302
+    assert response.status_code == 302
+    invitation = Invitation.objects.get(organization=org)
+    assert (invitation.email, invitation.role, invitation.all_brands) == (
+        "nuevo@example.com",
+        Role.ANALYST,
+        True,
     )
-    changed = person.post(
-        reverse("web:password-change"),
-        {
-            "old_password": temporary,
-            "new_password1": "una clave bastante larga",
-            "new_password2": "una clave bastante larga",
-        },
-    )
-    assert changed.status_code == 302
-    assert User.objects.get(email="nuevo@example.com").check_password("una clave bastante larga")
-    assert AuditEntry.objects.filter(action="person.password").exists()
-    assert temporary not in signed_in(admin).get(reverse("web:team")).content.decode()
+    assert not User.objects.filter(email="nuevo@example.com").exists()
+    page = signed_in(admin).get(reverse("web:team")).content.decode()
+    assert 'id="temporary-password"' not in page
+    assert "nuevo@example.com" in page and f'id="invitation-{invitation.pk}"' in page
 
 
 def test_only_member_managers_change_people():
@@ -51,7 +37,7 @@ def test_only_member_managers_change_people():
     target = Membership.objects.get(user=make_member(org, Role.ANALYST))
     client = signed_in(manager)
     page = client.get(reverse("web:team")).content.decode()
-    assert 'id="add-person-form"' not in page
+    assert 'id="invite-form"' not in page
     assert client.post(reverse("web:team"), {"email": "x@example.com", "role": "analyst"}).status_code == 403
     assert client.post(reverse("web:member-role", args=[target.pk]), {"role": "admin"}).status_code == 403
     assert client.post(reverse("web:member-active", args=[target.pk])).status_code == 403
@@ -95,12 +81,15 @@ def test_members_of_another_organization_are_out_of_reach():
     assert client.post(reverse("web:member-active", args=[stranger.pk])).status_code == 404
 
 
-def test_adding_someone_twice_or_with_a_bad_address_is_a_form_error():
+def test_inviting_a_member_again_or_a_bad_address_is_a_form_error():
     org = make_org()
     admin = make_member(org, Role.ADMIN)
     existing = make_member(org, Role.ANALYST)
     client = signed_in(admin)
-    twice = client.post(reverse("web:team"), {"email": existing.email, "role": "analyst"})
+    twice = client.post(reverse("web:team"), {"email": existing.email, "all_brands": "on", "role": "analyst"})
     assert twice.status_code == 400
     assert "already a member" in twice.content.decode()
-    assert client.post(reverse("web:team"), {"email": "<script>", "role": "analyst"}).status_code == 400
+    bad = client.post(reverse("web:team"), {"email": "<script>", "all_brands": "on", "role": "analyst"})
+    assert bad.status_code == 400
+    assert "<script>" not in bad.content.decode()
+    assert not Invitation.objects.exists()

@@ -55,11 +55,11 @@ def test_a_person_without_organization_gets_a_clear_403(section):
 def test_sign_in_with_email_and_password(org):
     user = make_member(org, email="lucia@example.com")
     client = Client()
-    wrong = client.post(reverse("web:login"), {"username": user.email, "password": "nope"})
+    wrong = client.post(reverse("web:login"), {"login": user.email, "password": "nope"})
     assert wrong.status_code == 200
     assert "do not match" in wrong.content.decode()
     assert "_auth_user_id" not in client.session
-    right = client.post(reverse("web:login"), {"username": "LUCIA@example.com".lower(), "password": PASSWORD})
+    right = client.post(reverse("web:login"), {"login": "LUCIA@example.com", "password": PASSWORD})
     assert right.status_code == 302
     assert client.get(reverse("web:inbox")).status_code == 200
 

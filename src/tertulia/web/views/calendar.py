@@ -34,6 +34,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tertulia.core.actions.context import Actor
 from tertulia.core.models import Brand, Channel, User
+from tertulia.core.permissions import Perm
 from tertulia.publishing.access import get_post
 from tertulia.publishing.actions.compose import ComposeRefused, may_edit, set_time
 from tertulia.publishing.actions.queue import (
@@ -345,7 +346,7 @@ def _refused(request: HttpRequest, errors: list[str], status: int, fallback: str
 
 
 @require_POST
-@section("publish")
+@section("publish", write={Perm.PROPOSE_POSTS, Perm.PUBLISH_POSTS})
 def move_post(request: HttpRequest, tenant: Tenant, post_id: int) -> HttpResponse:
     assert tenant.organization is not None
     user = signed_in_user(request)
@@ -386,7 +387,7 @@ def move_post(request: HttpRequest, tenant: Tenant, post_id: int) -> HttpRespons
 
 
 @require_POST
-@section("publish")
+@section("publish", write={Perm.PROPOSE_POSTS, Perm.PUBLISH_POSTS})
 def queue_post(request: HttpRequest, tenant: Tenant, post_id: int) -> HttpResponse:
     """Add to queue (a button on the post's page): the post's next free slot."""
     assert tenant.organization is not None
@@ -500,12 +501,12 @@ def queue_slots(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 
 @require_POST
-@section("publish")
+@section("publish", write={Perm.MANAGE_PUBLISHING, Perm.PUBLISH_POSTS})
 def save_queue_slots(request: HttpRequest, tenant: Tenant, channel_id: int) -> HttpResponse:
     brand = tenant.brand
     user = signed_in_user(request)
     channel = get_object_or_404(
-        Channel.objects.select_related("organization"), pk=channel_id, organization=tenant.organization
+        tenant.restrict(Channel.objects.select_related("organization")), pk=channel_id
     )
     if not may_set_slots(user, channel):
         raise PermissionDenied

@@ -24,6 +24,7 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tertulia.core.actions.context import Actor
@@ -43,6 +44,7 @@ from tertulia.publishing.actions.compose import (
 )
 from tertulia.publishing.actions.media import MediaRefused, upload_image
 from tertulia.publishing.models import MediaAsset, Post, PostMedia, PostState, Variant
+from tertulia.publishing.previews import CARD_NETWORKS, card_url
 from tertulia.publishing.rules.check import INVISIBLE_CONTROLS, TextCheck
 from tertulia.publishing.rules.placements import Placement
 from tertulia.publishing.verdicts import ChannelVerdict, VariantDraft, verdicts
@@ -65,6 +67,13 @@ ACTIONS = frozenset({"save", "submit", "schedule", "check", "upload"})
 class Segment:
     kind: str  # "text", "hashtag", "mention", "link", or "control" (an invisible character, by its code)
     text: str
+
+
+# The hijack guard held the post (tertulia.guard): said the same way wherever it happens.
+HELD_MESSAGE = _lazy(
+    "Held for review by the hijack guard: something about it looks unusual, so a second person "
+    "must release it before it goes out."
+)
 
 
 def _plain(text: str) -> list[Segment]:
@@ -103,6 +112,7 @@ class VerdictView:
     image: MediaAsset | None
     crop: str
     more_images: int
+    link: str = ""  # the link whose card the network shows (web:link-preview loads it), or ""
 
     @property
     def over_by(self) -> int:
@@ -123,9 +133,18 @@ def verdict_views(found: Sequence[ChannelVerdict], media: Sequence[MediaAsset]) 
                 if image is None or verdict.placement is None
                 else crop_classes(image, verdict.placement),
                 more_images=max(len(media) - 1, 0) if image is not None else 0,
+                link=_card_link(verdict, image),
             )
         )
     return views
+
+
+def _card_link(verdict: ChannelVerdict, image: MediaAsset | None) -> str:
+    """The first link, where the network shows a card for it: a post with an image shows the image."""
+    check = verdict.check
+    if image is not None or check is None or not check.links or verdict.channel.network not in CARD_NETWORKS:
+        return ""
+    return card_url(check.links[0].text)
 
 
 # --- the form's parts ------------------------------------------------------------------------
@@ -287,7 +306,7 @@ def _page(
 
 
 @require_http_methods(["GET", "POST"])
-@section("publish")
+@section("publish", write={Perm.PROPOSE_POSTS, Perm.PUBLISH_POSTS})
 def compose_new(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     brand = tenant.brand
     if brand is None:
@@ -300,7 +319,7 @@ def compose_new(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@section("publish")
+@section("publish", write={Perm.PROPOSE_POSTS, Perm.PUBLISH_POSTS})
 def compose_edit(request: HttpRequest, tenant: Tenant, post_id: int) -> HttpResponse:
     assert tenant.organization is not None
     user = signed_in_user(request)
@@ -320,12 +339,12 @@ def compose_edit(request: HttpRequest, tenant: Tenant, post_id: int) -> HttpResp
 
 
 @require_POST
-@section("publish")
+@section("publish", write={Perm.PROPOSE_POSTS, Perm.PUBLISH_POSTS})
 def compose_check(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     """The verdicts of the form as typed so far (htmx swaps them in); saves nothing."""
     assert tenant.organization is not None
     brand_id = _int(request.POST.get("brand"))
-    brand = Brand.objects.filter(organization=tenant.organization, pk=brand_id).first() if brand_id else None
+    brand = tenant.brands().filter(pk=brand_id).first() if brand_id else None
     if brand is None:
         raise Http404
     if not may_write(signed_in_user(request), brand):
@@ -393,7 +412,7 @@ def _send_on(request: HttpRequest, actor: Actor, post: Post, *, schedule: bool) 
         messages.error(request, str(refused))
         messages.info(request, _("Your changes are saved as a draft."))
         return redirect("web:post-edit", post.pk)
-    if schedule and post.state == PostState.APPROVED and when is not None:
+    if schedule and post.state == PostState.APPROVED and when is not None and not scheduling.is_held(post):
         try:
             post = scheduling.schedule(actor, post, when)
         except scheduling.SchedulingRefused as refused:
@@ -417,6 +436,8 @@ def _send_on(request: HttpRequest, actor: Actor, post: Post, *, schedule: bool) 
             _("Scheduled for %(when)s (%(zone)s).")
             % {"when": date_format(post.scheduled_at.astimezone(zone), "DATETIME_FORMAT"), "zone": str(zone)},
         )
+    elif post.state == PostState.APPROVED and scheduling.is_held(post):
+        messages.warning(request, HELD_MESSAGE)
     elif post.state == PostState.APPROVED:
         messages.success(request, _("Approved: it needs no review. Choose a time to schedule it."))
     return redirect("web:post-detail", post.pk)

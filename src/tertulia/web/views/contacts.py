@@ -84,7 +84,7 @@ def _page(
     return render(request, "web/contact.html", context, status=status)
 
 
-@section("inbox", Perm.VIEW_CONTACTS)
+@section("inbox", Perm.VIEW_CONTACTS, write=Perm.EDIT_CONTACTS)
 @require_http_methods(["GET", "POST"])
 def contact(request: HttpRequest, tenant: Tenant, contact_id: int) -> HttpResponse:
     found = _contact(tenant, contact_id)

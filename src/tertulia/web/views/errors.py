@@ -4,6 +4,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from tertulia.core.permissions import Access, declare
+
 
 def _wants_json(request: HttpRequest) -> bool:
     return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
@@ -39,6 +41,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return _error(request, 500, _("Something went wrong on our side. It has been logged."))
 
 
+@declare(Access.PUBLIC)
 @require_GET
 def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ok"})

@@ -22,7 +22,8 @@ from tertulia.inbox.access import brand_operable_channels, get_conversation, get
 from tertulia.inbox.actions import assignment, escalation, notes, replies, status, tags
 from tertulia.inbox.actions.bulk import bulk
 from tertulia.inbox.actions.common import ActionRefused
-from tertulia.inbox.models import Conversation, Direction, Kind, Message, Notification, Status
+from tertulia.inbox.models import Conversation, Delivery, Direction, Kind, Message, Status
+from tertulia.inbox.notifications import notifications_of
 from tertulia.inbox.profiles import ContactProfile, contact_profile
 from tertulia.web.forms_conversations import (
     SNOOZE_CHOICES,
@@ -213,7 +214,7 @@ def conversation_thread(request: HttpRequest, tenant: Tenant, conversation_id: i
     )
 
 
-@section("inbox")
+@section("inbox", write=Perm.VIEW)
 @require_POST
 def conversation_presence(request: HttpRequest, tenant: Tenant, conversation_id: int) -> HttpResponse:
     """The page's heartbeat: "I am here" (viewing or typing), or "I left"; answers who else is."""
@@ -332,7 +333,7 @@ def conversation_reply(request: HttpRequest, tenant: Tenant, conversation_id: in
     if not form.is_valid():
         return _done(request, tenant, item, error=_("A reply needs text (at most 10,000 characters)."))
     try:
-        replies.send_reply(
+        sent = replies.send_reply(
             actor, item, form.cleaned_data["text"], idempotency_key=form.cleaned_data["idempotency_key"]
         )
         then = form.cleaned_data.get("then")
@@ -341,6 +342,9 @@ def conversation_reply(request: HttpRequest, tenant: Tenant, conversation_id: in
     except ActionRefused as refusal:
         return _done(request, tenant, item, error=str(refusal))
     presence.mark(item.organization_id, item.pk, signed_in_user(request), presence.VIEWING)
+    if sent.delivery == Delivery.HELD:
+        held = _("Held for review by the hijack guard: a second person must release it before it goes out.")
+        return _done(request, tenant, item, ok=held)
     return _done(request, tenant, item, ok=_("Reply queued: it shows as sent once the network has it."))
 
 
@@ -434,17 +438,17 @@ def inbox_availability(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 @require_GET
 def notifications_badge(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     user = signed_in_user(request)
-    count = Notification.objects.filter(
-        user=user, organization=tenant.organization, read_at__isnull=True
-    ).count()
+    assert tenant.organization is not None
+    count = notifications_of(user, tenant.organization).filter(read_at__isnull=True).count()
     return HttpResponse(str(count) if count else "")
 
 
-@section("inbox")
+@section("inbox", write=Perm.VIEW)
 @require_http_methods(["GET", "POST"])
 def notifications(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     user = signed_in_user(request)
-    mine = Notification.objects.filter(user=user, organization=tenant.organization)
+    assert tenant.organization is not None
+    mine = notifications_of(user, tenant.organization)
     if request.method == "POST":
         mine.filter(read_at__isnull=True).update(read_at=timezone.now())
         return redirect("web:notifications")

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Count
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -19,19 +20,26 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tertulia.core.actions.context import Actor
 from tertulia.core.models import Brand
-from tertulia.core.permissions import Perm
+from tertulia.core.permissions import Perm, covers_all_brands
 from tertulia.inbox.actions import settings as actions
 from tertulia.inbox.actions.common import ActionRefused
 from tertulia.inbox.models import InboxSettings, SavedReply, Tag
 from tertulia.inbox.saved_replies import VARIABLES
 from tertulia.inbox.sla import policy_for
 from tertulia.web.forms_inbox import InboxSettingsForm, SavedReplyForm, SlaPolicyForm, TagRenameForm
-from tertulia.web.tenant import Tenant
+from tertulia.web.tenant import Tenant, signed_in_user
 from tertulia.web.views.sections import section
 
 
 def _settings_of(brand: Brand) -> InboxSettings | None:
     return InboxSettings.objects.filter(brand=brand).select_related("escalate_to").first()
+
+
+def _shared_by_every_brand(request: HttpRequest, tenant: Tenant) -> None:
+    """Tags are shared by every brand: only people who work in all of them may change them."""
+    assert tenant.organization is not None
+    if not covers_all_brands(signed_in_user(request), tenant.organization):
+        raise PermissionDenied
 
 
 def _page(
@@ -55,7 +63,7 @@ def _page(
         tag_forms = tag_forms or {}
         tags = list(
             Tag.objects.filter(organization=tenant.organization)
-            .annotate(used=Count("conversations"))
+            .annotate(used=Count("conversations", filter=Q(conversations__brand__in=tenant.all_brands())))
             .order_by("name")
         )
         context.update(
@@ -175,6 +183,7 @@ def delete_reply(request: HttpRequest, tenant: Tenant, reply_id: int) -> HttpRes
 @require_POST
 def rename_tag(request: HttpRequest, tenant: Tenant, tag_id: int) -> HttpResponse:
     tag = get_object_or_404(Tag, pk=tag_id, organization=tenant.organization)
+    _shared_by_every_brand(request, tenant)
     form = TagRenameForm(request.POST, prefix=f"tag-{tag.pk}")
     if form.is_valid():
         try:
@@ -191,6 +200,7 @@ def rename_tag(request: HttpRequest, tenant: Tenant, tag_id: int) -> HttpRespons
 @require_POST
 def delete_tag(request: HttpRequest, tenant: Tenant, tag_id: int) -> HttpResponse:
     tag = get_object_or_404(Tag, pk=tag_id, organization=tenant.organization)
+    _shared_by_every_brand(request, tenant)
     actions.delete_tag(Actor.from_request(request), tag)
     messages.success(request, _("Tag “%(name)s” deleted.") % {"name": tag.name})
     return redirect("web:inbox-settings")

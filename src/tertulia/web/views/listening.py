@@ -100,9 +100,7 @@ def require_manage(tenant: Tenant) -> None:
 
 
 def query_of(tenant: Tenant, query_id: int) -> ListeningQuery:
-    return get_object_or_404(
-        ListeningQuery.objects.select_related("brand"), pk=query_id, organization=tenant.organization
-    )
+    return get_object_or_404(tenant.restrict(ListeningQuery.objects.select_related("brand")), pk=query_id)
 
 
 def field_errors(form: forms.Form) -> dict[str, str]:
@@ -297,7 +295,7 @@ def check_context(text: str) -> dict[str, Any]:
     }
 
 
-@section("listen")
+@section("listen", write=Perm.MANAGE_LISTENING)
 @require_POST
 def query_check(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     """POST /listen/queries/check/: the live check as the query is typed (htmx swaps it in); saves nothing."""
@@ -464,21 +462,21 @@ def _parse_for(text: str) -> tuple[ParsedQuery | None, dict[str, Any] | None]:
         return None, _error_context(text, error)
 
 
-@section("listen")
+@section("listen", write=Perm.MANAGE_LISTENING)
 @require_http_methods(["GET", "POST"])
 def query_new(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     """GET/POST /listen/queries/new/: write a query, check it, backtest it, save it."""
     return _editor(request, tenant, None)
 
 
-@section("listen")
+@section("listen", write=Perm.MANAGE_LISTENING)
 @require_http_methods(["GET", "POST"])
 def query_edit(request: HttpRequest, tenant: Tenant, query_id: int) -> HttpResponse:
     """GET/POST /listen/queries/<id>/edit/: the same editor; saving checks the version read."""
     return _editor(request, tenant, query_of(tenant, query_id))
 
 
-@section("listen")
+@section("listen", write=Perm.MANAGE_LISTENING)
 @require_http_methods(["GET", "POST"])
 def query_delete(request: HttpRequest, tenant: Tenant, query_id: int) -> HttpResponse:
     """GET: are you sure? POST: delete the query and its matches (mentions stay)."""
@@ -499,7 +497,7 @@ def query_delete(request: HttpRequest, tenant: Tenant, query_id: int) -> HttpRes
     )
 
 
-@section("listen")
+@section("listen", write=Perm.MANAGE_LISTENING)
 @require_POST
 def query_backfill(request: HttpRequest, tenant: Tenant, query_id: int) -> HttpResponse:
     """POST /listen/queries/<id>/backfill/: link what the saved query finds in stored history to it."""

@@ -4,8 +4,6 @@ exports, and its alerts. Seen with Perm.VIEW; alerts are changed with Perm.MANAG
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable, Iterator
 from typing import Any, cast
 
 from django import forms
@@ -19,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tertulia.core.actions.context import Actor
+from tertulia.core.csvsafe import cell, csv_lines  # noqa: F401  # cell: re-exported
 from tertulia.core.models import User
 from tertulia.core.permissions import Perm
 from tertulia.inbox.models import Sentiment
@@ -143,34 +142,8 @@ def query_page(request: HttpRequest, tenant: Tenant, query_id: int) -> HttpRespo
 
 # --- CSV -----------------------------------------------------------------------------------------
 
-# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
-# Full-width forms too: some spreadsheets read them as the ASCII ones.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-
-
-def cell(value: object) -> object:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        value = value.replace("\x00", "")
-        if value.startswith(_FORMULA_START):
-            return "'" + value
-    return value
-
-
-class _Echo:
-    """csv.writer writes to it; the streamed response takes what it returns."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_rows(header: list[str], rows: Iterable[Iterable[object]]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield "\ufeff"  # a byte order mark, so spreadsheets read UTF-8 (accents, emoji) correctly
-    yield writer.writerow([cell(value) for value in header])
-    for row in rows:
-        yield writer.writerow([cell(value) for value in row])
+# The formula guard is shared by every CSV download (tertulia.core.csvsafe); `cell` stays importable here.
+_csv_rows = csv_lines
 
 
 def _filename(query: ListeningQuery, what: str, chosen: Chosen) -> str:
@@ -239,7 +212,7 @@ volume_csv = section("listen")(require_GET(cast("View", _volume_csv)))
 # --- alerts --------------------------------------------------------------------------------------
 
 
-@section("listen")
+@section("listen", write=Perm.MANAGE_LISTENING)
 @require_POST
 def alert_create(request: HttpRequest, tenant: Tenant, query_id: int) -> HttpResponse:
     """POST /listen/queries/<id>/alerts/"""
@@ -278,15 +251,16 @@ def alert_create(request: HttpRequest, tenant: Tenant, query_id: int) -> HttpRes
     return redirect(f"{_query_url(query)}#alerts")
 
 
-@section("listen")
+@section("listen", write=Perm.MANAGE_LISTENING)
 @require_POST
 def alert_delete(request: HttpRequest, tenant: Tenant, alert_id: int) -> HttpResponse:
     """POST /listen/alerts/<id>/delete/"""
     require_manage(tenant)
     alert = get_object_or_404(
-        QueryAlert.objects.select_related("query", "query__organization"),
+        tenant.restrict(
+            QueryAlert.objects.select_related("query", "query__organization"), brand_path="query__brand"
+        ),
         pk=alert_id,
-        query__organization=tenant.organization,
     )
     query = alert.query
     try:

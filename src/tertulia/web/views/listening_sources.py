@@ -37,7 +37,7 @@ def _source_of(tenant: Tenant, source_id: int) -> ListeningSource:
     return get_object_or_404(ListeningSource, pk=source_id, organization=tenant.organization)
 
 
-@section("listen")
+@section("listen", write=Perm.MANAGE_LISTENING)
 @require_http_methods(["GET", "POST"])
 def sources(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     """GET /listen/sources/: the list; POST: add a feed or a Mastodon stream."""
@@ -76,7 +76,7 @@ def sources(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         {
             "section": "listen",
             "sources": ListeningSource.objects.filter(organization=tenant.organization).order_by("name"),
-            "channels": Channel.objects.filter(organization=tenant.organization)
+            "channels": tenant.restrict(Channel.objects.all())
             .select_related("brand")
             .order_by("network", "handle"),
             "firehose": firehose,
@@ -90,7 +90,7 @@ def sources(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     )
 
 
-@section("listen")
+@section("listen", write=Perm.MANAGE_LISTENING)
 @require_POST
 def source_active(request: HttpRequest, tenant: Tenant, source_id: int) -> HttpResponse:
     """POST /listen/sources/<id>/active/ with active=1 (resume) or 0 (pause)."""
@@ -110,7 +110,7 @@ def source_active(request: HttpRequest, tenant: Tenant, source_id: int) -> HttpR
     return redirect("web:listen-sources")
 
 
-@section("listen")
+@section("listen", write=Perm.MANAGE_LISTENING)
 @require_POST
 def source_remove(request: HttpRequest, tenant: Tenant, source_id: int) -> HttpResponse:
     """POST /listen/sources/<id>/remove/: it stops; the mentions it brought in stay."""

@@ -24,8 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from tertulia.core.actions.context import Actor
-from tertulia.core.models import Organization
-from tertulia.core.permissions import Perm, has_perm
+from tertulia.core.permissions import Perm, declare, has_perm
 from tertulia.publishing.actions.compose import may_write
 from tertulia.publishing.actions.media import MediaRefused, delete_image, describe_image, upload_image
 from tertulia.publishing.imaging.intake import MAX_UPLOAD_BYTES, MIME_TYPES
@@ -90,11 +89,7 @@ def crops_of(asset: MediaAsset) -> list[Crop]:
 
 def get_asset(tenant: Tenant, pk: int) -> MediaAsset:
     """An image of the tenant's organization, or "not found"."""
-    asset = (
-        MediaAsset.objects.select_related("brand", "organization")
-        .filter(pk=pk, organization=tenant.organization)
-        .first()
-    )
+    asset = tenant.restrict(MediaAsset.objects.select_related("brand", "organization")).filter(pk=pk).first()
     if asset is None:
         raise Http404
     return asset
@@ -184,7 +179,7 @@ def media_library(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 
 @require_POST
-@section("publish")
+@section("publish", write={Perm.PROPOSE_POSTS, Perm.PUBLISH_POSTS})
 def media_upload(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     brand = tenant.brand
     if brand is None:
@@ -209,7 +204,7 @@ def media_upload(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 
 @require_POST
-@section("publish")
+@section("publish", write={Perm.PROPOSE_POSTS, Perm.PUBLISH_POSTS})
 def media_describe(request: HttpRequest, tenant: Tenant, asset_id: int) -> HttpResponse:
     asset = get_asset(tenant, asset_id)
     form = DescribeForm(request.POST, auto_id=f"id_{asset.pk}_%s")
@@ -234,7 +229,7 @@ def media_describe(request: HttpRequest, tenant: Tenant, asset_id: int) -> HttpR
 
 
 @require_POST
-@section("publish")
+@section("publish", write={Perm.PROPOSE_POSTS, Perm.PUBLISH_POSTS})
 def media_delete(request: HttpRequest, tenant: Tenant, asset_id: int) -> HttpResponse:
     asset = get_asset(tenant, asset_id)
     try:
@@ -249,16 +244,18 @@ def media_delete(request: HttpRequest, tenant: Tenant, asset_id: int) -> HttpRes
 # --- the files -------------------------------------------------------------------------------
 
 
-def _member_of(request: HttpRequest, organization: Organization) -> bool:
-    return has_perm(signed_in_user(request), organization, Perm.VIEW)
+def _visible(request: HttpRequest, asset: MediaAsset) -> bool:
+    """Members of its organization who work in its brand."""
+    return has_perm(signed_in_user(request), asset.organization, Perm.VIEW, asset.brand)
 
 
+@declare(Perm.VIEW)  # in the asset's organization, whichever one is selected
 @require_safe
 @login_required
 def media_file(request: HttpRequest, asset_id: int) -> HttpResponseBase:
-    """An image as uploaded, for members of its organization only ("not found" for anyone else)."""
-    asset = MediaAsset.objects.select_related("organization").filter(pk=asset_id).first()
-    if asset is None or not _member_of(request, asset.organization):
+    """An image as uploaded, for members of its organization and brand only ("not found" for anyone else)."""
+    asset = MediaAsset.objects.select_related("organization", "brand").filter(pk=asset_id).first()
+    if asset is None or not _visible(request, asset):
         raise Http404
     try:
         handle = asset.file.open("rb")

@@ -299,7 +299,7 @@ def _page(
             awaiting=list(actions.filter(status=ActionStatus.AWAITING_APPROVAL).order_by("created_at")),
             log=list(actions.order_by("-created_at", "-id")[:LOG_SIZE]),
             form=form if form is not None else RuleForm(brand=brand),
-            approvers=manual.approvers(brand.organization_id),
+            approvers=manual.approvers(brand.organization_id, brand_id=brand.pk),
         )
     return render(request, "web/moderation.html", context, status=status)
 
@@ -332,9 +332,7 @@ def rule_create(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 
 def _rule(tenant: Tenant, rule_id: int) -> ModerationRule:
-    return get_object_or_404(
-        ModerationRule.objects.select_related("brand"), pk=rule_id, organization=tenant.organization
-    )
+    return get_object_or_404(tenant.restrict(ModerationRule.objects.select_related("brand")), pk=rule_id)
 
 
 @section("settings", Perm.MODERATE)
@@ -405,7 +403,7 @@ def rule_dry_run(request: HttpRequest, tenant: Tenant, rule_id: int) -> HttpResp
 
 
 def _action(tenant: Tenant, action_id: int) -> ModerationAction:
-    return get_object_or_404(ModerationAction, pk=action_id, organization=tenant.organization)
+    return get_object_or_404(tenant.restrict(ModerationAction.objects.all()), pk=action_id)
 
 
 @section("settings", Perm.APPROVE_MODERATION)
@@ -474,7 +472,9 @@ def message_moderate(request: HttpRequest, tenant: Tenant, message_id: int) -> H
     else:
         if action.status == ActionStatus.AWAITING_APPROVAL:
             notice = _("Asked for a second person's approval.")
-            if not manual.approvers(message.organization_id, besides=signed_in_user(request)):
+            if not manual.approvers(
+                message.organization_id, besides=signed_in_user(request), brand_id=message.brand_id
+            ):
                 notice += " " + _("Nobody else can approve it yet: add a brand manager or an administrator.")
         else:
             notice = _("Queued: %(action)s.") % {"action": action.get_action_type_display()}

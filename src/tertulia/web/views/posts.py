@@ -55,7 +55,7 @@ from tertulia.publishing.rules.placements import Placement
 from tertulia.publishing.verdicts import post_verdicts
 from tertulia.web.forms_compose import ScheduleForm, brand_zone, local_input
 from tertulia.web.tenant import Tenant, signed_in_user
-from tertulia.web.views.compose import preview_segments, verdict_views
+from tertulia.web.views.compose import HELD_MESSAGE, preview_segments, verdict_views
 from tertulia.web.views.media import crop_classes
 from tertulia.web.views.sections import section
 
@@ -210,7 +210,7 @@ REVIEW_ACTIONS = frozenset({"approve", "request_changes", "withdraw", "submit", 
 
 
 @require_POST
-@section("publish")
+@section("publish", write=Perm.VIEW)
 def post_review(request: HttpRequest, tenant: Tenant, post_id: int) -> HttpResponse:
     """Approve, request changes, comment, withdraw or send for review (each checked by `review`)."""
     assert tenant.organization is not None
@@ -257,7 +257,7 @@ def _done(action: str, post: Post) -> str:
 
 
 @require_POST
-@section("publish")
+@section("publish", write={Perm.PROPOSE_POSTS, Perm.PUBLISH_POSTS})
 def post_duplicate(request: HttpRequest, tenant: Tenant, post_id: int) -> HttpResponse:
     assert tenant.organization is not None
     post = get_post(signed_in_user(request), tenant.organization, post_id)
@@ -283,6 +283,9 @@ def post_schedule(request: HttpRequest, tenant: Tenant, post_id: int) -> HttpRes
         post = scheduling.schedule(Actor.from_request(request), post, form.cleaned_data["scheduled_at"])
     except scheduling.SchedulingRefused as refused:
         return _detail(request, tenant, post, status=400, errors=[str(refused)], schedule_form=form)
+    if post.state == PostState.APPROVED and scheduling.is_held(post):
+        messages.warning(request, HELD_MESSAGE)
+        return redirect("web:post-detail", post.pk)
     zone = brand_zone(post.brand)
     when = post.scheduled_at
     assert when is not None

@@ -132,14 +132,14 @@ def pause_overview(tenant: Tenant) -> dict[str, Any]:
     organization = tenant.organization
     assert organization is not None
     pauses = list(
-        Pause.objects.filter(organization=organization, ended_at__isnull=True).select_related(
+        tenant.restrict(Pause.objects.filter(ended_at__isnull=True), org_wide=True).select_related(
             "brand", "started_by"
         )
     )
     rows: list[HeldRow] = []
     count = 0
     if pauses:
-        waiting = held(organization)
+        waiting = tenant.restrict(held(organization))
         if all(p.brand_id is not None for p in pauses):
             waiting = waiting.filter(brand_id__in=[p.brand_id for p in pauses])
         count = waiting.count()
@@ -274,7 +274,7 @@ def pause_publishing(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 @section("settings", Perm.MANAGE_PUBLISHING)
 @require_POST
 def resume_publishing(request: HttpRequest, tenant: Tenant, pause_id: int) -> HttpResponse:
-    paused = get_object_or_404(Pause, pk=pause_id, organization=tenant.organization)
+    paused = get_object_or_404(tenant.restrict(Pause.objects.all(), org_wide=True), pk=pause_id)
     if not ResumeForm(request.POST).is_valid():
         messages.error(
             request, _("Tick the box to confirm: held posts go out as soon as publishing resumes.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
 
@@ -12,26 +12,36 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from tertulia.core.actions.brands import update_brand
 from tertulia.core.actions.context import Actor
 from tertulia.core.actions.rehearsals import NoSandboxChannel, rehearsals_for, stage_rehearsal
 from tertulia.core.models import AuditEntry
-from tertulia.core.permissions import Perm
+from tertulia.core.permissions import ACCESS_ATTRIBUTE, Access, Perm, declare
 from tertulia.inbox import sla_report
 from tertulia.web import selectors
 from tertulia.web.forms import BrandProfileForm
 from tertulia.web.tenant import Tenant, get_tenant
 
 View = Callable[..., HttpResponse]
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def section(name: str, perm: Perm = Perm.VIEW) -> Callable[[View], View]:
-    """Require sign-in, an organization, and `perm` in it; pass the tenant to the view."""
+def section(
+    name: str, perm: Perm = Perm.VIEW, *, write: Perm | Iterable[Perm] | None = None
+) -> Callable[[View], View]:
+    """Require sign-in, an organization, and `perm` in it; pass the tenant to the view.
+
+    `write`: what a POST (or any other unsafe method) needs besides `perm`: a permission, or several
+    of which any one will do (without it, `perm` alone). A view every member may see (`Perm.VIEW`)
+    that accepts POST must say it, `write=Perm.VIEW` if that is so: the route walker
+    (tests/security/test_route_walk.py) reads both and checks every role against them
+    (docs/permissions.md). Finer checks (this object, this channel) stay in the view.
+    """
+    writes = frozenset([write] if isinstance(write, Perm) else write or ())
 
     def decorate(view: View) -> View:
-        @login_required
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             tenant = get_tenant(request)
@@ -39,20 +49,27 @@ def section(name: str, perm: Perm = Perm.VIEW) -> Callable[[View], View]:
                 return render(request, "web/no_organization.html", {"section": name}, status=403)
             if not tenant.can(perm):
                 raise PermissionDenied
+            if writes and request.method not in SAFE_METHODS and not writes & tenant.perms:
+                raise PermissionDenied
             request.section = name  # type: ignore[attr-defined]  # per-request attribute
             return view(request, tenant, *args, **kwargs)
 
-        return wrapper
+        checked = login_required(wrapper)
+        setattr(checked, ACCESS_ATTRIBUTE, perm)
+        checked.tertulia_write = writes  # type: ignore[attr-defined]  # read by the route walker
+        return checked
 
     return decorate
 
 
+@declare(Access.SIGNED_IN)
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     return redirect("web:inbox")
 
 
 @section("publish")
+@require_safe
 def publish(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     # Imported here: that module imports `section` from this one.
     from tertulia.web.views.posts import post_list
@@ -65,6 +82,7 @@ def publish(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 
 @section("listen")
+@require_safe
 def listen(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     # Imported here: that module imports `section` from this one.
     from tertulia.web.views.listening import overview
@@ -72,7 +90,7 @@ def listen(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     return overview(request, tenant)
 
 
-@section("crisis")
+@section("crisis", write=Perm.RUN_SIMULATIONS)
 @require_http_methods(["GET", "POST"])
 def crisis(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     if request.method == "POST":
@@ -104,6 +122,7 @@ def crisis(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 
 @section("analytics")
+@require_safe
 def analytics(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     objectives = list(tenant.brand.objectives.all()) if tenant.brand else []
     sla_days = sla_report.period_days(request.GET.get("days"))
@@ -123,7 +142,7 @@ def analytics(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     )
 
 
-@section("settings")
+@section("settings", write=Perm.MANAGE_BRANDS)
 @require_http_methods(["GET", "POST"])
 def settings_page(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     brand = tenant.brand

@@ -11,7 +11,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from tertulia.core.ids import parse_id
-from tertulia.core.models import Brand, Membership
+from tertulia.core.models import Membership
+from tertulia.core.permissions import Access, declare
 from tertulia.web.tenant import SESSION_BRAND, SESSION_ORG, get_tenant, signed_in_user
 
 
@@ -24,6 +25,7 @@ def _back(request: HttpRequest) -> HttpResponse:
     return redirect(target)
 
 
+@declare(Access.SIGNED_IN)
 @login_required
 @require_POST
 def switch_organization(request: HttpRequest) -> HttpResponse:
@@ -39,6 +41,7 @@ def switch_organization(request: HttpRequest) -> HttpResponse:
     return _back(request)
 
 
+@declare(Access.SIGNED_IN)
 @login_required
 @require_POST
 def switch_brand(request: HttpRequest) -> HttpResponse:
@@ -46,12 +49,14 @@ def switch_brand(request: HttpRequest) -> HttpResponse:
     tenant = get_tenant(request)
     if brand_id is None or tenant.organization is None:
         return HttpResponseBadRequest()
-    if not Brand.objects.filter(pk=brand_id, organization=tenant.organization).exists():
+    # Only among the person's own brands (a member limited to some brands cannot pick another).
+    if not tenant.brands().filter(pk=brand_id).exists():
         return HttpResponseBadRequest()
     request.session[SESSION_BRAND] = brand_id
     return _back(request)
 
 
+@declare(Access.SIGNED_IN)
 @login_required
 @require_POST
 def switch_language(request: HttpRequest) -> HttpResponse:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tertulia.core.actions.context import Actor
@@ -22,31 +20,30 @@ from tertulia.core.actions.organizations import (
     deactivate_member,
     reactivate_member,
 )
-from tertulia.core.actions.people import AlreadyMember, add_person
 from tertulia.core.models import Channel, ChannelOperator, Membership, Role
 from tertulia.core.permissions import Perm
+from tertulia.governance import coverage
+from tertulia.governance.actions.invitations import open_invitations
 from tertulia.web.tenant import Tenant
+from tertulia.web.views.invitations import InviteForm, handle_invite
 from tertulia.web.views.sections import section
-
-
-class AddPersonForm(forms.Form):
-    email = forms.EmailField(label=_lazy("E-mail address"), max_length=254)
-    display_name = forms.CharField(label=_lazy("Name"), max_length=150, required=False)
-    role = forms.ChoiceField(label=_lazy("Role"), choices=Role.choices, initial=Role.COMMUNITY_MANAGER)
+from tertulia.web.views.team_access import access_context
 
 
 def _operators_by_channel(tenant: Tenant) -> list[tuple[Channel, list[str]]]:
     operators: dict[int, list[str]] = {}
-    grants = ChannelOperator.objects.filter(channel__organization=tenant.organization).select_related("user")
+    # Only the brands the person works in (docs/permissions.md).
+    channels = tenant.restrict(Channel.objects.all()).select_related("brand")
+    grants = ChannelOperator.objects.filter(channel__in=channels).select_related("user")
     for grant in grants:
         operators.setdefault(grant.channel_id, []).append(str(grant.user))
-    channels = Channel.objects.filter(organization=tenant.organization).select_related("brand")
     return [(channel, operators.get(channel.pk, [])) for channel in channels]
 
 
 def _page(
-    request: HttpRequest, tenant: Tenant, form: AddPersonForm, status: int = 200, **extra: Any
+    request: HttpRequest, tenant: Tenant, form: InviteForm, status: int = 200, **extra: Any
 ) -> HttpResponse:
+    assert tenant.organization is not None
     members = (
         Membership.objects.filter(organization=tenant.organization)
         .select_related("user")
@@ -58,39 +55,28 @@ def _page(
         "channels": _operators_by_channel(tenant),
         "form": form,
         "roles": Role.choices,
+        # Invitations replace handing out passwords (docs/governance.md#invitations).
+        "invitations": open_invitations(tenant.organization) if tenant.can(Perm.MANAGE_MEMBERS) else [],
+        "gaps": coverage.gaps(tenant.organization)[:5] if tenant.can(Perm.VIEW_AUDIT) else [],
+        # Brands each member works in, and who operates each channel (docs/permissions.md).
+        **access_context(tenant),
         **extra,
     }
     return render(request, "web/team.html", context, status=status)
 
 
-@section("team")
-@never_cache  # may show a temporary password
+@section("team", write=Perm.MANAGE_MEMBERS)
 @require_http_methods(["GET", "POST"])
 def team(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    """GET: the team; POST: invite someone by e-mail (the invitation form)."""
+    assert tenant.organization is not None
     if request.method != "POST":
-        return _page(request, tenant, AddPersonForm())
+        return _page(request, tenant, InviteForm(organization=tenant.organization))
     if not tenant.can(Perm.MANAGE_MEMBERS):
         raise PermissionDenied
-    form = AddPersonForm(request.POST)
-    if form.is_valid():
-        assert tenant.organization is not None
-        try:
-            added = add_person(
-                Actor.from_request(request),
-                tenant.organization,
-                form.cleaned_data["email"],
-                form.cleaned_data["role"],
-                form.cleaned_data["display_name"],
-            )
-        except AlreadyMember:
-            form.add_error("email", _("This person is already a member of the organization."))
-        except OwnerOnly:
-            form.add_error("role", _("Only an owner can grant or take away the owner role."))
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            # The temporary password is rendered into this response only, never stored in clear.
-            return _page(request, tenant, AddPersonForm(), added=added)
+    form = InviteForm(request.POST, organization=tenant.organization)
+    if handle_invite(request, tenant, form):
+        return redirect(reverse("web:team") + "#invitations")
     return _page(request, tenant, form, status=400)
 
 

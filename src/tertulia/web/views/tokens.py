@@ -18,6 +18,7 @@ from tertulia.api.actions import TokenRefused, create_token, revoke_token
 from tertulia.api.models import ApiToken
 from tertulia.api.scopes import SCOPE_DESCRIPTION, Scope, allowed_scopes
 from tertulia.core.actions.context import Actor
+from tertulia.core.permissions import Perm
 from tertulia.web.tenant import Tenant, signed_in_user
 from tertulia.web.views.sections import section
 
@@ -58,7 +59,7 @@ def _page(
     return response
 
 
-@section("settings")
+@section("settings", write=Perm.VIEW)
 @never_cache  # the page that shows a new token's secret must not be stored anywhere
 @require_http_methods(["GET", "POST"])
 def tokens(request: HttpRequest, tenant: Tenant) -> HttpResponse:
@@ -87,7 +88,7 @@ def tokens(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     return _page(request, tenant, TokenForm(allowed=allowed), created=plaintext)
 
 
-@section("settings")
+@section("settings", write=Perm.VIEW)
 @require_POST
 def revoke(request: HttpRequest, tenant: Tenant, token_id: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=token_id, user=request.user, organization=tenant.organization)

@@ -58,6 +58,7 @@ class FakeMastodon:
         self.apps: dict[str, dict[str, Any]] = {}  # client id -> CredentialApplication
         self.grants: dict[str, dict[str, str]] = {}  # authorization code -> what it was issued for
         self.approvals: list[str] = []  # where /oauth/authorize sent the browser back, in order
+        self.revoked: list[str] = []  # tokens revoked through /oauth/revoke
         self.remaining = 299
         self.brand = self.account(BRAND_ID, "brand", followers=12, following=3, statuses=7)
         self.customer = self.account("3000", "customer@other.example")
@@ -76,6 +77,7 @@ class FakeMastodon:
             "createApp": self.create_app,
             "getOauthAuthorize": self.authorize,
             "postOauthToken": self.token,
+            "postOauthRevoke": self.revoke,
             "getStreamingUserNotification": self.stream,
         }.items():
             server.on(key, handler)
@@ -331,6 +333,15 @@ class FakeMastodon:
         return self.ok(
             self.fx.build("Token", access_token=TOKEN, token_type="Bearer", scope="read", created_at=1)
         )
+
+    def revoke(self, request: RecordedRequest) -> SpecResponse:
+        body = request.json()
+        app = self.apps.get(body["client_id"])
+        if app is None or app["client_secret"] != body["client_secret"]:
+            return SpecResponse(status=403, body=self.fx.build("Error", error="unauthorized_client"))
+        with self.lock:
+            self.revoked.append(body["token"])
+        return self.ok({})
 
     def stream(self, request: RecordedRequest) -> SpecResponse:
         return SpecResponse(

@@ -10,9 +10,11 @@ from tertulia.connectors.wordpress.tests.fake import APP_PASSWORD, USERNAME, Fak
 
 
 @pytest.fixture
-def site(db) -> Iterator[FakeWordPress]:
+def site(db, settings) -> Iterator[FakeWordPress]:
     # db: every request spends from the site's shared rate-limit budget, kept in the database.
     with FakeWordPress().running() as running:
+        # The fake listens on 127.0.0.1, which the outbound guard refuses unless the allow-list opens it.
+        settings.TERTULIA_OUTBOUND_ALLOW = running.url.split("//", 1)[1]
         yield running
         assert running.violations == []  # every test: nothing the connector sent was malformed
 
