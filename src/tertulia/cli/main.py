@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import getpass
 import os
+import signal
 import sys
+from types import FrameType
+from typing import NoReturn
 
 import click
 
@@ -370,6 +373,15 @@ def manage(data_dir: str | None, args: tuple[str, ...]) -> None:
     execute_from_command_line(["tertulia manage", *args])
 
 
+def _stop_quietly(signum: int, frame: FrameType | None) -> NoReturn:
+    raise SystemExit(0)
+
+
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tertulia.settings")
+    if sys.argv[1:2] == ["worker"]:
+        # `tertulia serve` may stop its worker at any moment of its start, even while click is still
+        # reading the arguments, where click would turn Ctrl+C into "Aborted!" and exit 1. Until the
+        # queue consumer installs its own handler, Ctrl+C is a quiet, normal stop.
+        signal.signal(signal.SIGINT, _stop_quietly)
     cli(prog_name="tertulia")
