@@ -221,7 +221,7 @@ class DayCount(Schema):
     count: int
 
 
-class SampleOut(Schema):
+class BacktestSampleOut(Schema):
     network: str
     remote_id: str
     text: str
@@ -243,7 +243,7 @@ class BacktestOut(Schema):
     by_day: list[DayCount] = Field(
         description="Matches per day (UTC), oldest first; days without matches are left out."
     )
-    sample: list[SampleOut] = Field(description="The newest matches (at most 20).")
+    sample: list[BacktestSampleOut] = Field(description="The newest matches (at most 20).")
 
 
 class BackfillOut(Schema):

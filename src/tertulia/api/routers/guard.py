@@ -110,7 +110,7 @@ class CompromisedIn(Input):
     )
 
 
-class StepOut(Schema):
+class IncidentStepOut(Schema):
     key: str
     title: str
     done: bool
@@ -149,7 +149,7 @@ class IncidentOut(Schema):
     closed_by_id: int | None
     closed_at: datetime | None
     help: HelpOut | None
-    steps: list[StepOut]
+    steps: list[IncidentStepOut]
     events: list[EventOut]
 
     @staticmethod

@@ -78,7 +78,7 @@ class SecretOut(Schema):
     secret: str
 
 
-class DeliveryOut(Schema):
+class WebhookDeliveryOut(Schema):
     id: int
     endpoint_id: int
     event_id: str
@@ -179,7 +179,7 @@ def rotate_webhook_secret(request: HttpRequest, endpoint_id: ObjectId) -> dict[s
 
 @router.post(
     "/webhooks/{endpoint_id}/test",
-    response={202: DeliveryOut},
+    response={202: WebhookDeliveryOut},
     summary="Queue a test event for the endpoint",
 )
 def test_webhook(request: HttpRequest, endpoint_id: ObjectId) -> Status[Delivery]:
@@ -191,7 +191,7 @@ def test_webhook(request: HttpRequest, endpoint_id: ObjectId) -> Status[Delivery
 
 @router.get(
     "/webhooks/{endpoint_id}/deliveries",
-    response=list[DeliveryOut],
+    response=list[WebhookDeliveryOut],
     summary="The endpoint's deliveries, newest first",
 )
 @paginate(Pagination)

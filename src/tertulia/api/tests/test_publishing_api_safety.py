@@ -368,7 +368,10 @@ def test_random_uploads_never_cause_a_server_error(
     brand = Brand.objects.get_or_create(
         organization=tenant.org, slug="fuzz-media", defaults={"name": "Fuzz"}
     )[0]
-    response = upload(Api(), brand.pk, owner_token, content, name=name or "x", alt_text=alt)
+    # Names Django's test client cannot even build a file from ("/", ".", "..") become "x".
+    if name.replace("\\", "/").rsplit("/", 1)[-1] in {"", ".", ".."}:
+        name = "x"
+    response = upload(Api(), brand.pk, owner_token, content, name=name, alt_text=alt)
     assert response.status in {201, 200, 422}, (content[:40], name, response)
     assert response.status != 422 or response.body["detail"]
 
