@@ -57,7 +57,7 @@ CHANGES = {
 }
 
 
-def actor():  # type: ignore[no-untyped-def]
+def actor():  # type: ignore[no-untyped-def]  # imports Django lazily, after setup
     from tertulia.core.actions.context import Actor
 
     return Actor(

@@ -374,9 +374,9 @@ def _content(response: HttpResponseBase) -> str:
         if getattr(response, "is_async", False):  # an endless event stream: its headers are enough
             response.close()
             return ""
-        content = b"".join(response.streaming_content)  # type: ignore[attr-defined]
+        content = b"".join(response.streaming_content)  # type: ignore[attr-defined]  # typed as HttpResponseBase
     else:
-        content = response.content  # type: ignore[attr-defined]
+        content = response.content  # type: ignore[attr-defined]  # typed as HttpResponseBase
     response.close()
     return content.decode("utf-8", errors="replace")
 

@@ -12,7 +12,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         # Defines the SQLite function the audit trail's delete trigger asks (on each new connection).
-        from tertulia.core import audit_db  # noqa: F401
+        from tertulia.core import audit_db  # noqa: F401  (connects its connection_created receiver)
 
         post_migrate.connect(_audit_triggers, sender=self)
 

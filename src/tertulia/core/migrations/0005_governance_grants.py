@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-def connected_by_from_audit(apps, schema_editor):  # type: ignore[no-untyped-def]
+def connected_by_from_audit(apps, schema_editor):  # type: ignore[no-untyped-def]  # migration functions get historical models
     """Channels connected before this field existed: whoever the audit trail says connected them."""
     Channel = apps.get_model("core", "Channel")
     AuditEntry = apps.get_model("core", "AuditEntry")

@@ -12,7 +12,7 @@ from tertulia.core import audit_chain
 BATCH = 2_000
 
 
-def seal_existing(apps, schema_editor):  # type: ignore[no-untyped-def]
+def seal_existing(apps, schema_editor):  # type: ignore[no-untyped-def]  # migration functions get historical models
     AuditEntry = apps.get_model("core", "AuditEntry")
     AuditChain = apps.get_model("core", "AuditChain")
     db = schema_editor.connection.alias
@@ -61,13 +61,13 @@ def seal_existing(apps, schema_editor):  # type: ignore[no-untyped-def]
         )
 
 
-def install_triggers(apps, schema_editor):  # type: ignore[no-untyped-def]
+def install_triggers(apps, schema_editor):  # type: ignore[no-untyped-def]  # migration functions get historical models
     from tertulia.core.audit_db import install_triggers
 
     install_triggers(schema_editor.connection)
 
 
-def drop_triggers(apps, schema_editor):  # type: ignore[no-untyped-def]
+def drop_triggers(apps, schema_editor):  # type: ignore[no-untyped-def]  # migration functions get historical models
     from tertulia.core.audit_db import drop_triggers
 
     drop_triggers(schema_editor.connection)

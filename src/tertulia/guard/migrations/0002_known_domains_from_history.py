@@ -11,7 +11,7 @@ DAYS = 180
 PER_BRAND = 20_000
 
 
-def learn_from_history(apps, schema_editor):  # type: ignore[no-untyped-def]
+def learn_from_history(apps, schema_editor):  # type: ignore[no-untyped-def]  # migration functions get historical models
     from tertulia.guard.checks.domains import domains_in
 
     Brand = apps.get_model("core", "Brand")
