@@ -6,7 +6,8 @@
 - MFA: TOTP and recovery-code secrets sealed with the vault's master key; the last second factor
   cannot be removed while an organization requires one.
 - Social account: the only apps are the organizations' OIDC connections (tertulia.accounts.sso);
-  who an SSO sign-in may be is decided by `sso.admit`, never by allauth's e-mail matching.
+  who an SSO sign-in may be is decided by `sso.admit`, never by allauth's e-mail matching; its
+  requests to identity providers go through the outbound guard (tertulia.accounts.idp_http).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import base64
 import json
 from typing import TYPE_CHECKING, Any
 
+import requests
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.mfa.adapter import DefaultMFAAdapter
@@ -28,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from tertulia.accounts import sso
 from tertulia.accounts.audit import audit_failed_sign_in
 from tertulia.accounts.enforcement import SECOND_FACTOR_TYPES, organizations_requiring
+from tertulia.accounts.idp_http import guarded_session
 from tertulia.core.models import User
 from tertulia.vault.crypto import Sealed, seal, unseal
 from tertulia.vault.keys import load_keyring
@@ -160,6 +163,11 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         self, request: HttpRequest | None, provider: str | None = None, client_id: str | None = None
     ) -> list[SocialApp]:
         return sso.social_apps(provider=provider, client_id=client_id)
+
+    def get_requests_session(self) -> requests.Session:
+        # The issuer is an address an owner typed: discovery, token, user info and keys go through
+        # the outbound guard (SSRF), see accounts/idp_http.py.
+        return guarded_session()
 
     def _refuse(self, request: HttpRequest, connection: Any, message: str, email: str = "") -> None:
         audit_failed_sign_in(

@@ -42,5 +42,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     *[p for p in account_urls.urlpatterns if getattr(p, "name", None) not in REPLACED],
     path("2fa/", include("allauth.mfa.urls")),
     path("3rdparty/", include("allauth.socialaccount.urls")),
+    # allauth's start address for a provider goes to Tertulia's SSO page (same rules, clear errors).
+    path("oidc/<str:provider_id>/login/", views.sso_provider_login, name="openid_connect_login"),
     path("", include("allauth.socialaccount.providers.openid_connect.urls")),
 ]

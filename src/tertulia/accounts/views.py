@@ -3,8 +3,10 @@ sessions, and the organization's security settings. Thin: the rules live in acti
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import requests
 from allauth.account.views import LoginView as AllauthLoginView
 from allauth.socialaccount.adapter import get_adapter as get_social_adapter
 from django.contrib import messages
@@ -28,6 +30,8 @@ from tertulia.core.models import AuditEntry, Membership
 from tertulia.core.permissions import Access, Perm, declare
 from tertulia.web.tenant import Tenant, signed_in_user
 from tertulia.web.views.sections import section
+
+logger = logging.getLogger("tertulia.accounts")
 
 # Audit actions shown on the organization's security page.
 SIGN_IN_ACTIONS = (
@@ -64,7 +68,20 @@ login = declare(Access.PUBLIC)(LoginView.as_view())
 
 def _to_provider(request: HttpRequest, connection: SsoConnection) -> HttpResponseBase:
     provider = get_social_adapter(request).get_provider(request, connection.provider_id)
-    response: HttpResponseBase = provider.redirect_from_request(request)
+    try:
+        response: HttpResponseBase = provider.redirect_from_request(request)
+    except requests.RequestException as error:  # discovery failed: see accounts/idp_http.py
+        logger.warning("sso %s: identity provider unreachable: %s", connection.provider_id, error)
+        message = _(
+            "Your organization's sign-in service (%(name)s) could not be reached. Try again in a few "
+            "minutes; if it keeps happening, tell your organization's administrator."
+        ) % {"name": connection.name}
+        return render(
+            request,
+            "accounts/sso_refused.html",
+            {"message": message, "heading": _("Sign-in service unreachable"), "connection": connection},
+            status=502,
+        )
     return response
 
 
@@ -100,6 +117,18 @@ def sso_start(request: HttpRequest, provider_id: str) -> HttpResponseBase:
         "accounts/sso_start.html",
         {"connection": connection, "next": request.GET.get("next", "")},
     )
+
+
+@declare(Access.PUBLIC)
+@require_http_methods(["GET", "POST"])
+def sso_provider_login(request: HttpRequest, provider_id: str) -> HttpResponseBase:
+    """allauth's own start address for a provider, answered by `sso_start`'s page and rules."""
+    if request.method == "POST":
+        return sso_start(request, provider_id)
+    connection = SsoConnection.objects.filter(provider_id=provider_id).first()
+    if connection is None or not sso.is_usable(connection):
+        raise Http404
+    return redirect(sso.start_url(connection, request.GET.get("next", "")))
 
 
 @declare(Access.PUBLIC)

@@ -33,7 +33,6 @@ from tertulia.connectors.connecting import AppNotRegistered, SignInNotVerified, 
 from tertulia.connectors.registry import UnknownNetwork, networks
 from tertulia.core.actions.channels import ChannelTaken, NotAMember
 from tertulia.core.actions.organizations import LastOwnerError, OwnerOnly
-from tertulia.core.actions.people import AlreadyMember
 
 logger = logging.getLogger(__name__)
 
@@ -179,10 +178,6 @@ def install(api: NinjaAPI) -> None:
     @on(LastOwnerError)
     def last_owner(request: HttpRequest, exc: LastOwnerError) -> HttpResponse:
         return json_error(409, _("The organization must keep at least one active owner."), "last_owner")
-
-    @on(AlreadyMember)
-    def already_member(request: HttpRequest, exc: AlreadyMember) -> HttpResponse:
-        return json_error(409, _("This person is already a member of the organization."), "already_member")
 
     @on(ChannelTaken)
     def channel_taken(request: HttpRequest, exc: ChannelTaken) -> HttpResponse:

@@ -113,21 +113,6 @@ class MemberOut(Schema):
     created_at: datetime
 
 
-class MemberIn(Input):
-    email: Annotated[str, StringConstraints(min_length=3, max_length=254), AfterValidator(_storable)] = Field(
-        description="Their e-mail address; an account is created if they have none."
-    )
-    role: Role
-    display_name: Annotated[str, StringConstraints(max_length=150), AfterValidator(_storable)] = ""
-
-
-class MemberCreatedOut(MemberOut):
-    temporary_password: str | None = Field(
-        None,
-        description="Only for a new account: give it to the person once; it is not stored in clear.",
-    )
-
-
 class MemberPatch(Patch):
     role: Role | None = Field(None, description="The member's new role.")
     is_active: bool | None = Field(None, description="false deactivates the member; true reactivates them.")

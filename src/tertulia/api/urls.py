@@ -12,9 +12,11 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import URLPattern, URLResolver, re_path
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
+from ninja.openapi.schema import OpenAPISchema
 from ninja.operation import Operation
 
 from tertulia.api import errors
@@ -91,7 +93,23 @@ def _json_method_not_allowed(view: Callable[..., HttpResponseBase]) -> Callable[
     return wrapper
 
 
+MAX_CACHED_SCHEMAS = 16  # path prefixes times languages: a handful in practice
+
+
 class TertuliaAPI(NinjaAPI):
+    # The OpenAPI document is public and costs ~0.3 s of CPU to build (seconds under load): built once
+    # per prefix and language (descriptions are translatable), then served from memory.
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        key = (path_prefix, repr(sorted((path_params or {}).items())), get_language() or "")
+        schemas: dict[tuple[str | None, str, str], OpenAPISchema] = self.__dict__.setdefault("_schemas", {})
+        if key not in schemas:
+            if len(schemas) >= MAX_CACHED_SCHEMAS:
+                schemas.clear()
+            schemas[key] = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        return schemas[key]
+
     def get_openapi_operation_id(self, operation: Operation) -> str:
         # Short, stable ids (the endpoint function's name) for generated clients; tests keep them unique.
         return operation.view_func.__name__

@@ -69,6 +69,10 @@ def clean_domains(values: Iterable[str]) -> list[str]:
     return found
 
 
+def _printable_ascii(text: str) -> bool:
+    return all(" " <= ch <= "~" for ch in text)
+
+
 def _check(values: SsoSettings, existing: SsoConnection | None) -> tuple[str, list[str]]:
     issuer = clean_issuer(values.issuer)
     domains = clean_domains(values.domains)
@@ -78,6 +82,10 @@ def _check(values: SsoSettings, existing: SsoConnection | None) -> tuple[str, li
         raise SsoError(_("The client id is missing."))
     if not values.client_secret and existing is None:
         raise SsoError(_("The client secret is missing."))
+    # OAuth 2.0 client credentials are printable ASCII (RFC 6749, appendix A): anything else is a
+    # copy-and-paste accident, and could not be sent in an Authorization header anyway.
+    if not _printable_ascii(values.client_id.strip()) or not _printable_ascii(values.client_secret):
+        raise SsoError(_("Client ids and secrets are printable ASCII only: copy them from your provider."))
     if values.join_role not in {role.value for role in JOIN_ROLES}:
         raise SsoError(_("People who join on their own cannot get that role."))
     return issuer, domains

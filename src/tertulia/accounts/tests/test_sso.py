@@ -3,6 +3,7 @@ against a real OpenID provider (node oidc-provider, started by the `oidc_provide
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import pytest
@@ -29,7 +30,7 @@ from tertulia.web.tests.helpers import signed_in
 
 pytestmark = pytest.mark.django_db
 
-SECRET = "s3cret-of-the-client-Ω"
+SECRET = "s3cret-of-the-client-~!"
 
 
 def _settings(**overrides: Any) -> SsoSettings:
@@ -105,6 +106,11 @@ def test_configuration_mistakes_are_refused_with_a_reason() -> None:
         save_connection(actor, org, _settings(domains=("<script>",)))
     with pytest.raises(SsoError, match="secret"):
         save_connection(actor, org, _settings(client_secret=""))
+    for pasted in ("s3cret\u200b", "sécret", "s3cret\n", "\u202es3cret"):
+        with pytest.raises(SsoError, match="printable ASCII"):
+            save_connection(actor, org, _settings(client_secret=pasted))
+    with pytest.raises(SsoError, match="printable ASCII"):
+        save_connection(actor, org, _settings(client_id="tertuliá"))
     with pytest.raises(SsoError, match="role"):
         save_connection(actor, org, _settings(join_role=Role.OWNER))
     assert not SsoConnection.objects.exists()
@@ -245,6 +251,7 @@ def test_a_linked_person_removed_from_the_organization_is_refused(
 def live_sso(settings: Any, oidc_provider: OidcProvider) -> tuple[Organization, SsoConnection, OidcProvider]:
     """Acme's SSO pointing at the test provider, registered there like an administrator would."""
     settings.TERTULIA_SSO_ALLOW_HTTP = True
+    settings.TERTULIA_OUTBOUND_ALLOW = "127.0.0.1"  # the test provider: a private address, opened on purpose
     org = make_org("Acme")
     actor = _owner_actor(org)
     connection = save_connection(actor, org, _settings(issuer=oidc_provider.issuer, client_secret="later"))
@@ -370,6 +377,61 @@ def test_the_organization_link_and_unknown_addresses(live_sso: Any) -> None:
     assert client.get(reverse("accounts:sso-start", args=["org-nope"])).status_code == 404
     nowhere = client.post(reverse("accounts:sso"), {"email": "x@unknown.test"}, follow=True)
     assert "No organization signs this address in" in nowhere.content.decode()
+
+
+def test_allauths_own_start_address_goes_through_tertulias_page(live_sso: Any) -> None:
+    _org, connection, provider = live_sso
+    client = Client()
+    login = reverse("openid_connect_login", kwargs={"provider_id": connection.provider_id})
+    shown = client.get(login + "?next=/team/")
+    assert shown.status_code == 302
+    assert shown["Location"] == sso.start_url(connection, "/team/")
+    started = client.post(login, {"next": "/team/"})
+    assert started["Location"].startswith(provider.issuer + "/auth?")
+    missing = reverse("openid_connect_login", kwargs={"provider_id": "org-nope"})
+    assert client.get(missing).status_code == 404
+
+
+def _unreachable(settings: Any, issuer: str, allow: str) -> SsoConnection:
+    settings.TERTULIA_SSO_ALLOW_HTTP = True
+    settings.TERTULIA_OUTBOUND_ALLOW = allow
+    org = make_org("Acme")
+    connection = save_connection(_owner_actor(org), org, _settings(issuer=issuer))
+    verify_domain(Actor.cli(), "acme.test")
+    return connection
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:  # bound and closed: nothing listens there a moment later
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def test_an_unreachable_identity_provider_gets_a_clear_page_not_an_error(settings: Any) -> None:
+    connection = _unreachable(settings, f"http://127.0.0.1:{_closed_port()}/realms/acme", "127.0.0.1")
+    client = Client()
+    for answer in (
+        client.post(reverse("accounts:sso"), {"email": "ana@acme.test"}),
+        client.post(reverse("accounts:sso-start", args=[connection.provider_id])),
+        client.post(reverse("openid_connect_login", kwargs={"provider_id": connection.provider_id})),
+    ):
+        assert answer.status_code == 502
+        text = answer.content.decode()
+        assert "Sign-in service unreachable" in text
+        assert "Acme login" in text
+        assert "127.0.0.1" not in text  # where it is, is for the logs
+    assert "_auth_user_id" not in client.session
+
+
+def test_an_issuer_on_a_private_address_is_refused_by_the_outbound_guard(
+    settings: Any, oidc_provider: OidcProvider, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A real provider answers there, but nobody opened private addresses: the request is never sent.
+    connection = _unreachable(settings, oidc_provider.issuer, "")
+    answer = Client().post(reverse("accounts:sso-start", args=[connection.provider_id]))
+    assert answer.status_code == 502
+    assert any("refused" in record.getMessage() for record in caplog.records)
 
 
 def test_the_settings_page_shows_and_saves_sso_for_owners_only(

@@ -1,4 +1,8 @@
-"""Members of the organization, their roles and the brands they work in."""
+"""Members of the organization, their roles and the brands they work in.
+
+People join by invitation only (`POST /api/v1/invitations`, tertulia.governance): nobody is added to an
+organization without accepting, and no password is ever in an answer.
+"""
 
 from typing import Annotated
 
@@ -7,17 +11,16 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
 from tertulia.api.auth import ApiContext, require
 from tertulia.api.errors import ApiError
 from tertulia.api.pagination import Pagination
-from tertulia.api.schemas import Input, MemberCreatedOut, MemberIn, MemberOut, MemberPatch, ObjectId, UserId
+from tertulia.api.schemas import Input, MemberOut, MemberPatch, ObjectId, UserId
 from tertulia.api.scopes import Scope
 from tertulia.core.actions.grants import GrantRefused, brand_access_of, set_brand_access
 from tertulia.core.actions.organizations import change_member_role, deactivate_member, reactivate_member
-from tertulia.core.actions.people import add_person
 from tertulia.core.models import Brand, Membership, Organization
 from tertulia.core.permissions import is_limited
 
@@ -36,28 +39,6 @@ def list_members(request: HttpRequest, active: bool | None = None) -> QuerySet[M
     if active is not None:
         members = members.filter(is_active=active)
     return members
-
-
-@router.post(
-    "/members",
-    response={201: MemberCreatedOut},
-    summary="Add a person to the organization (creating their account if needed)",
-)
-def add_member(request: HttpRequest, payload: MemberIn) -> Status[dict[str, object]]:
-    ctx = require(request, Scope.MEMBERS_WRITE)
-    added = add_person(
-        ctx.actor(request), ctx.organization, payload.email, payload.role, payload.display_name
-    )
-    member = added.member
-    body = {
-        "id": member.pk,
-        "user": member.user,
-        "role": member.role,
-        "is_active": member.is_active,
-        "created_at": member.created_at,
-        "temporary_password": added.temporary_password,
-    }
-    return Status(201, body)
 
 
 @router.get("/members/{member_id}", response=MemberOut, summary="One member")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tertulia.api.models import ApiToken
@@ -302,21 +304,13 @@ def test_tokens_of_other_people_are_invisible(api: Api, tenant: Tenant, make_tok
     assert api.get("/me", theirs).status == 200
 
 
-def test_adding_people(api: Api, tenant: Tenant, owner_token: str, make_token: TokenMaker) -> None:
-    created = api.post("/members", owner_token, {"email": "New.Person@Example.com", "role": "analyst"})
-    assert created.status == 201, created
-    assert created.body["user"]["email"] == "new.person@example.com"
-    password = created.body["temporary_password"]
-    assert password
-    assert User.objects.get(email="new.person@example.com").check_password(password)
-    again = api.post("/members", owner_token, {"email": "new.person@example.com", "role": "analyst"})
-    assert (again.status, again.body["code"]) == (409, "already_member")
-    assert api.post("/members", owner_token, {"email": "nope", "role": "analyst"}).status == 422
-    assert api.post("/members", owner_token, {"email": "a@example.com", "role": "emperor"}).status == 422
-    admin_token = make_token(tenant.person("admin"), tenant.org, ["members:write"])
-    owner_by_admin = api.post("/members", admin_token, {"email": "boss@example.com", "role": "owner"})
-    assert owner_by_admin.status == 403
-    assert not User.objects.filter(email="boss@example.com").exists()
+def test_people_join_by_invitation_never_with_a_password_in_an_answer(api: Api, owner_token: str) -> None:
+    added = api.post("/members", owner_token, {"email": "new.person@example.com", "role": "analyst"})
+    assert added.status == 405
+    assert not User.objects.filter(email="new.person@example.com").exists()
+    invited = api.post("/invitations", owner_token, {"email": "new.person@example.com", "role": "analyst"})
+    assert invited.status == 201, invited
+    assert "password" not in json.dumps(invited.body) and "token" not in json.dumps(invited.body)
 
 
 def test_rehearsals(api: Api, tenant: Tenant, owner_token: str, make_token: TokenMaker) -> None:

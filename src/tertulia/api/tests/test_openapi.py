@@ -87,3 +87,14 @@ def test_no_interactive_docs_page() -> None:
 def test_every_scope_has_a_permission_and_description() -> None:
     assert set(SCOPE_PERMISSION) == set(Scope) == set(SCOPE_DESCRIPTION)
     assert len(ALL_SCOPES) == len(set(ALL_SCOPES))
+
+
+def test_the_document_is_built_once_per_prefix_and_language() -> None:
+    from django.utils import translation
+
+    first = ninja_api.get_openapi_schema(path_params={})
+    assert ninja_api.get_openapi_schema(path_params={}) is first
+    with translation.override("es"):
+        spanish = ninja_api.get_openapi_schema(path_params={})
+    assert spanish is not first
+    assert Client().get("/api/v1/openapi.json").json()["paths"].keys() == first["paths"].keys()

@@ -15,7 +15,7 @@ from tertulia.core.actions.organizations import (
     deactivate_member,
     reactivate_member,
 )
-from tertulia.core.models import AuditEntry, Channel, Membership, Role, User
+from tertulia.core.models import AuditEntry, Channel, Membership, Role
 from tertulia.core.tests.factories import make_brand, make_member, make_org, make_user, objective_values
 
 pytestmark = pytest.mark.django_db
@@ -168,38 +168,3 @@ def test_brand_time_zone_and_language_are_checked(field, value):
     with pytest.raises(ValidationError) as caught:
         brands.create_brand(Actor.system(), make_org(), name="X", **{field: value})
     assert field in caught.value.message_dict
-
-
-def test_adding_a_new_person_creates_their_account_with_a_one_time_password():
-    from tertulia.core.actions.people import AlreadyMember, add_person
-
-    owner = make_user()
-    org = make_org(owner=owner)
-    added = add_person(
-        Actor(user=owner, via="web"), org, " Nuria@Example.com ", Role.COMMUNITY_MANAGER, "Nuria"
-    )
-    assert added.member.user.email == "nuria@example.com"
-    assert added.temporary_password and added.member.user.check_password(added.temporary_password)
-    entries = AuditEntry.objects.filter(organization=org, actor=owner)
-    assert sorted(entries.values_list("action", flat=True)) == ["member.add", "person.create"]
-    assert added.temporary_password not in str(list(entries.values_list("changes", flat=True)))
-    with pytest.raises(AlreadyMember):
-        add_person(Actor(user=owner, via="web"), org, "nuria@example.com", Role.ANALYST)
-    # Someone with an account elsewhere joins without a new password.
-    other = add_person(Actor(user=owner, via="web"), make_org(), "nuria@example.com", Role.ANALYST)
-    assert other.temporary_password is None
-
-
-def test_only_owners_add_owners_and_bad_input_leaves_nothing():
-    from tertulia.core.actions.people import add_person
-
-    org = make_org()
-    admin = make_member(org, Role.ADMIN)
-    before = User.objects.count()
-    with pytest.raises(OwnerOnly):
-        add_person(Actor(user=admin, via="web"), org, "boss@example.com", Role.OWNER)
-    with pytest.raises(ValidationError):
-        add_person(Actor(user=admin, via="web"), org, "not an address", Role.ANALYST)
-    with pytest.raises(ValidationError):
-        add_person(Actor(user=admin, via="web"), org, "x@example.com", "emperor")
-    assert User.objects.count() == before

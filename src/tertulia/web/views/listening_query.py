@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tertulia.core.actions.context import Actor
-from tertulia.core.csvsafe import cell, csv_lines  # noqa: F401  # cell: re-exported
+from tertulia.core.csvsafe import csv_lines
 from tertulia.core.models import User
 from tertulia.core.permissions import Perm
 from tertulia.inbox.models import Sentiment
@@ -142,7 +142,6 @@ def query_page(request: HttpRequest, tenant: Tenant, query_id: int) -> HttpRespo
 
 # --- CSV -----------------------------------------------------------------------------------------
 
-# The formula guard is shared by every CSV download (tertulia.core.csvsafe); `cell` stays importable here.
 _csv_rows = csv_lines
 
 
