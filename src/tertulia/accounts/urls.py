@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from allauth.account import urls as account_urls
+from allauth.socialaccount.providers.openid_connect import views as oidc_views
 from django.http import HttpResponseBase
 from django.urls import URLPattern, URLResolver, include, path
 from django.views.generic import RedirectView
@@ -42,7 +43,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     *[p for p in account_urls.urlpatterns if getattr(p, "name", None) not in REPLACED],
     path("2fa/", include("allauth.mfa.urls")),
     path("3rdparty/", include("allauth.socialaccount.urls")),
-    # allauth's start address for a provider goes to Tertulia's SSO page (same rules, clear errors).
+    # allauth's start address for a provider goes to Tertulia's SSO page (same rules, clear errors);
+    # the way back is allauth's (settings.SOCIALACCOUNT_OPENID_CONNECT_URL_PREFIX is "oidc").
     path("oidc/<str:provider_id>/login/", views.sso_provider_login, name="openid_connect_login"),
-    path("", include("allauth.socialaccount.providers.openid_connect.urls")),
+    path("oidc/<str:provider_id>/login/callback/", oidc_views.callback, name="openid_connect_callback"),
 ]
