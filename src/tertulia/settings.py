@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "tertulia.webhooks",
     "tertulia.guard",
     "tertulia.governance",
+    "tertulia.crisis",
     "tertulia.api",
     "tertulia.web",
 ]
@@ -263,6 +264,20 @@ if os.environ.get("TERTULIA_BLUESKY_HANDLE_RESOLVER"):
 TERTULIA_INBOX_POLL_SECONDS = parse_seconds(
     "TERTULIA_INBOX_POLL_SECONDS", os.environ.get("TERTULIA_INBOX_POLL_SECONDS"), default=60, minimum=5
 )
+
+# Crisis alerts (docs/crisis-alerts.md): when a brand's whole escalation chain was told and nobody
+# acknowledged, it is told again every this many minutes; the acknowledge link in alert e-mails works
+# this many hours; e-mailed links start with TERTULIA_PUBLIC_URL (the address people reach Tertulia at).
+TERTULIA_CRISIS_RENOTIFY_MINUTES = parse_count(
+    "TERTULIA_CRISIS_RENOTIFY_MINUTES",
+    os.environ.get("TERTULIA_CRISIS_RENOTIFY_MINUTES"),
+    default=15,
+    minimum=1,
+)
+TERTULIA_CRISIS_ACK_LINK_HOURS = parse_count(
+    "TERTULIA_CRISIS_ACK_LINK_HOURS", os.environ.get("TERTULIA_CRISIS_ACK_LINK_HOURS"), default=24, minimum=1
+)
+TERTULIA_PUBLIC_URL = (os.environ.get("TERTULIA_PUBLIC_URL") or "").strip().rstrip("/")
 
 # Listening: the Bluesky firehose (a relay such as wss://bsky.network, or a PDS) one worker reads for
 # every organization's queries; empty: off (docs/listening.md#the-bluesky-firehose).

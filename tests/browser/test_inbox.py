@@ -116,7 +116,8 @@ def test_triage_assign_and_answer_a_customer(page: Page, demo: Demo, ci_logs: Pa
     assert "/inbox/c/" in tab.url
 
     tab.click("#conversation-live button[data-shortcut='a']")  # assign to me
-    tab.wait_for_selector("#conversation-live .flash")
+    # Assigned: the button goes for good (its flash may be replaced at once by a live refresh of the pane).
+    tab.wait_for_selector("#conversation-live button[data-shortcut='a']", state="detached", timeout=60_000)
     tab.fill("#conversation-live input[name=add]", "pedidos")
     tab.press("#conversation-live input[name=add]", "Enter")
     tab.wait_for_selector("#conversation-live .chip.tag:has-text('pedidos')")

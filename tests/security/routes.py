@@ -242,6 +242,8 @@ PARAMS: dict[str, str] = {
     "choice_id": "connectors.PendingChoice",
     "user_session_id": "usersessions.UserSession",
     "hold_id": "guard.GuardHold",
+    "crisis_alert_id": "crisis.Alert",  # alert_id is a listening alert's
+    "item_id": "crisis.ChecklistItem",  # a crisis's checklist step (web:crisis-tick)
 }
 
 # Parameters that name an object by another field than its id: (model label, field).

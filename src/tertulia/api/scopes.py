@@ -48,6 +48,8 @@ class Scope(StrEnum):
     GUARD_READ = "guard:read"
     GUARD_WRITE = "guard:write"
     GUARD_MANAGE = "guard:manage"
+    CRISIS_READ = "crisis:read"
+    CRISIS_WRITE = "crisis:write"
 
 
 # Every member may see the organization and manage their own tokens (Perm.VIEW).
@@ -91,6 +93,11 @@ SCOPE_PERMISSION: dict[Scope, Perm] = {
     Scope.GUARD_READ: Perm.VIEW,
     Scope.GUARD_WRITE: Perm.OPERATE_CHANNELS,
     Scope.GUARD_MANAGE: Perm.MANAGE_ORGANIZATION,
+    # Crisis: every member sees the brands' alerts, crises, playbooks and reports; writing is checked
+    # finer by each action (playbooks: managing publishing in the brand; approving a holding statement:
+    # approving posts there, never one's own text; crisis mode: pausing publishing; see docs/crisis-*.md).
+    Scope.CRISIS_READ: Perm.VIEW,
+    Scope.CRISIS_WRITE: Perm.VIEW,
 }
 
 SCOPE_DESCRIPTION: dict[Scope, Promise] = {
@@ -127,6 +134,8 @@ SCOPE_DESCRIPTION: dict[Scope, Promise] = {
     Scope.GUARD_READ: _("See what the hijack guard held and compromised-account incidents"),
     Scope.GUARD_WRITE: _("Release or reject what the hijack guard held; work on incident checklists"),
     Scope.GUARD_MANAGE: _("Change the hijack guard's settings"),
+    Scope.CRISIS_READ: _("See crisis alerts, crises, playbooks and post-incident reports"),
+    Scope.CRISIS_WRITE: _("Work on crises: acknowledge alerts, run crisis mode, edit playbooks and reports"),
 }
 
 ALL_SCOPES: tuple[str, ...] = tuple(s.value for s in Scope)

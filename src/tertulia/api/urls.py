@@ -37,6 +37,10 @@ from tertulia.api.routers import (
     rehearsals,
     tokens,
 )
+from tertulia.api.routers import crisis_alerts as crisis_alerts_router
+from tertulia.api.routers import crisis_detection as crisis_detection_router
+from tertulia.api.routers import crisis_mode as crisis_mode_router
+from tertulia.api.routers import crisis_playbooks as crisis_playbooks_router
 from tertulia.api.routers import governance as governance_router
 from tertulia.api.routers import guard as guard_router
 from tertulia.api.routers import inbox_settings as inbox_settings_router
@@ -150,6 +154,10 @@ def build_api() -> NinjaAPI:
     for listening in (listening_router, listening_insight_router, listening_settings_router):
         instance.add_router("", listening.router)
     instance.add_router("", webhooks_router.router)
+    instance.add_router("", crisis_alerts_router.router)
+    instance.add_router("", crisis_detection_router.router)
+    instance.add_router("", crisis_mode_router.router)
+    instance.add_router("", crisis_playbooks_router.router)
     return instance
 
 

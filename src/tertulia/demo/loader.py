@@ -19,6 +19,7 @@ from tertulia.core.actions.context import Actor
 from tertulia.core.actions.organizations import add_member, create_organization
 from tertulia.core.models import Brand, Channel, Organization, User
 from tertulia.demo import content
+from tertulia.demo.crisis import load_crisis
 from tertulia.demo.listening import load_listening
 from tertulia.demo.publishing import load_publishing
 from tertulia.inbox.actions import settings as inbox_settings
@@ -163,6 +164,7 @@ def load_demo(
     if main is not None:
         load_publishing(main)
         load_listening(main, User.objects.get(email=content.OWNER_EMAIL))
+        progress(load_crisis(main, User.objects.get(email=content.OWNER_EMAIL), rate_per_minute))
     _start_traffic(organization, rate_per_minute, seed)
     progress(
         f"simulated traffic: {rate_per_minute} messages per minute"

@@ -12,7 +12,9 @@ stays "{agent}".
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -97,8 +99,16 @@ def _preferences(*languages: str) -> list[str]:
     return wanted
 
 
-def _best(replies: Iterable[SavedReply], preferences: list[str]) -> SavedReply | None:
-    def rank(reply: SavedReply) -> tuple[int, str]:
+class _Versioned(Protocol):
+    @property
+    def language(self) -> str: ...
+
+
+V = TypeVar("V", bound=_Versioned)
+
+
+def _best(replies: Iterable[V], preferences: list[str]) -> V | None:
+    def rank(reply: V) -> tuple[int, str]:
         tag = reply.language.lower()
         for index, wanted in enumerate(preferences):
             if tag == wanted:
@@ -125,3 +135,39 @@ def for_conversation(conversation: Conversation) -> list[SavedReply]:
         by_shortcut.setdefault(reply.shortcut, []).append(reply)
     chosen = (_best(versions, preferences) for _shortcut, versions in sorted(by_shortcut.items()))
     return [reply for reply in chosen if reply is not None]
+
+
+# --- pinned answers --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pinned:
+    """An answer another part of Tertulia pins above the saved replies for a while: a crisis's
+    approved holding statements (tertulia.crisis.pins). Never stored here; `label` says why."""
+
+    shortcut: str
+    language: str
+    title: str
+    body: str
+    label: str
+
+
+PinnedSource = Callable[[Brand], list[Pinned]]
+_PINNED_SOURCES: list[PinnedSource] = []
+
+
+def add_pinned_source(source: PinnedSource) -> None:
+    """Called once from an AppConfig.ready(): `source(brand)` gives what is pinned for it now."""
+    if source not in _PINNED_SOURCES:
+        _PINNED_SOURCES.append(source)
+
+
+def pinned_for(conversation: Conversation) -> list[Pinned]:
+    """What is pinned for the conversation's brand now, one per shortcut in the best language."""
+    preferences = _preferences(conversation.language, conversation.brand.language)
+    by_shortcut: dict[str, list[Pinned]] = {}
+    for source in _PINNED_SOURCES:
+        for pinned in source(conversation.brand):
+            by_shortcut.setdefault(pinned.shortcut, []).append(pinned)
+    chosen = (_best(versions, preferences) for versions in by_shortcut.values())
+    return [pinned for pinned in chosen if pinned is not None]

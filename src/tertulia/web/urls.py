@@ -18,6 +18,10 @@ from tertulia.web.views import audit as audit_views
 from tertulia.web.views import calendar as calendar_views
 from tertulia.web.views import compose as compose_views
 from tertulia.web.views import contacts as contact_views
+from tertulia.web.views import crisis_alerts as crisis_alert_views
+from tertulia.web.views import crisis_detection as crisis_detection_views
+from tertulia.web.views import crisis_mode as crisis_mode_views
+from tertulia.web.views import crisis_playbooks as crisis_playbook_views
 from tertulia.web.views import governance as governance_views
 from tertulia.web.views import guard as guard_views
 from tertulia.web.views import inbox_settings as inbox_setup
@@ -113,6 +117,85 @@ urlpatterns = [
         "listen/sources/<int:source_id>/remove/", listening_sources.source_remove, name="listen-source-remove"
     ),
     path("crisis/", sections.crisis, name="crisis"),
+    # Crisis playbooks, rehearsals and post-incident reports (docs/crisis-playbooks.md).
+    path("crisis/playbooks/", crisis_playbook_views.playbook_list, name="crisis-playbooks"),
+    path("crisis/playbooks/new/", crisis_playbook_views.playbook_new, name="crisis-playbook-new"),
+    path("crisis/playbooks/default/", crisis_playbook_views.playbook_default, name="crisis-playbook-default"),
+    path("crisis/playbooks/rehearse/", crisis_playbook_views.rehearse, name="crisis-rehearse"),
+    path(
+        "crisis/playbooks/<int:playbook_id>/", crisis_playbook_views.playbook_detail, name="crisis-playbook"
+    ),
+    path(
+        "crisis/playbooks/<int:playbook_id>/edit/",
+        crisis_playbook_views.playbook_edit,
+        name="crisis-playbook-edit",
+    ),
+    path(
+        "crisis/playbooks/<int:playbook_id>/delete/",
+        crisis_playbook_views.playbook_delete,
+        name="crisis-playbook-delete",
+    ),
+    path(
+        "crisis/playbooks/<int:playbook_id>/statements/<int:holding_statement_id>/approve/",
+        crisis_playbook_views.statement_approve,
+        name="crisis-statement-approve",
+    ),
+    path("crisis/reports/<int:crisis_id>/", crisis_playbook_views.report_view, name="crisis-report"),
+    path(
+        "crisis/reports/<int:crisis_id>/edit/", crisis_playbook_views.report_edit, name="crisis-report-edit"
+    ),
+    path(
+        "crisis/reports/<int:crisis_id>/report.md",
+        crisis_playbook_views.report_download,
+        name="crisis-report-download",
+    ),
+    # Crisis mode and the crisis room (docs/crisis-mode.md).
+    path("crisis/mode/start/", crisis_mode_views.start, name="crisis-start"),
+    path("crisis/mode/banner/", crisis_mode_views.crisis_banner, name="crisis-banner"),
+    path("crisis/rooms/", crisis_mode_views.crisis_list, name="crisis-rooms"),
+    path("crisis/rooms/<int:crisis_id>/", crisis_mode_views.crisis_room, name="crisis-room"),
+    path("crisis/rooms/<int:crisis_id>/live/", crisis_mode_views.crisis_live, name="crisis-room-live"),
+    path(
+        "crisis/rooms/<int:crisis_id>/timeline/",
+        crisis_mode_views.crisis_timeline,
+        name="crisis-room-timeline",
+    ),
+    path("crisis/rooms/<int:crisis_id>/end/", crisis_mode_views.crisis_end, name="crisis-end"),
+    path("crisis/rooms/<int:crisis_id>/roles/", crisis_mode_views.crisis_roles, name="crisis-roles"),
+    path("crisis/rooms/<int:crisis_id>/notes/", crisis_mode_views.crisis_note, name="crisis-note"),
+    path(
+        "crisis/rooms/<int:crisis_id>/replies/<int:hold_id>/",
+        crisis_mode_views.crisis_reply_decide,
+        name="crisis-reply-decide",
+    ),
+    path(
+        "crisis/rooms/<int:crisis_id>/checklist/<int:item_id>/",
+        crisis_mode_views.crisis_tick,
+        name="crisis-tick",
+    ),
+    # Surge detection settings and recent surges (docs/crisis-detection.md).
+    path("crisis/detection/", crisis_detection_views.detection_settings, name="crisis-detection"),
+    path(
+        "crisis/detection/watches/<int:watch_id>/sensitivity/",
+        crisis_detection_views.detection_sensitivity,
+        name="crisis-detection-sensitivity",
+    ),
+    # Crisis alerts and escalation chains (docs/crisis-alerts.md).
+    path("crisis/alerts/", crisis_alert_views.alert_list, name="crisis-alerts"),
+    path("crisis/alerts/raise/", crisis_alert_views.alert_raise, name="crisis-alert-raise"),
+    path("crisis/alerts/<int:crisis_alert_id>/", crisis_alert_views.alert_detail, name="crisis-alert"),
+    path(
+        "crisis/alerts/<int:crisis_alert_id>/acknowledge/",
+        crisis_alert_views.alert_acknowledge,
+        name="crisis-alert-acknowledge",
+    ),
+    path(
+        "crisis/alerts/<int:crisis_alert_id>/resolve/",
+        crisis_alert_views.alert_resolve,
+        name="crisis-alert-resolve",
+    ),
+    path("crisis/alerts/ack/<str:key>/", crisis_alert_views.ack_link, name="crisis-alert-ack-link"),
+    path("crisis/escalation/<int:brand_id>/", crisis_alert_views.escalation_chain, name="crisis-chain"),
     path("analytics/", sections.analytics, name="analytics"),
     path("team/", team.team, name="team"),
     path("team/members/<int:member_id>/role/", team.change_role, name="member-role"),

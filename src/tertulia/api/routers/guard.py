@@ -99,7 +99,7 @@ class HoldFilter(Schema):
     kind: ItemKind | None = None
 
 
-class DecisionIn(Input):
+class HoldDecisionIn(Input):
     note: Text = Field("", max_length=500, description="Why (kept with the decision).")
 
 
@@ -182,7 +182,7 @@ class StepIn(Input):
     note: Text = Field("", max_length=500)
 
 
-class NoteIn(Input):
+class IncidentNoteIn(Input):
     text: Text = Field(..., min_length=1, max_length=500)
 
 
@@ -282,7 +282,7 @@ def get_guard_hold(request: HttpRequest, hold_id: ObjectId) -> GuardHold:
     response=HoldOut,
     summary="Release a held item: it goes out (never one's own)",
 )
-def release_guard_hold(request: HttpRequest, hold_id: ObjectId, payload: DecisionIn) -> GuardHold:
+def release_guard_hold(request: HttpRequest, hold_id: ObjectId, payload: HoldDecisionIn) -> GuardHold:
     ctx = require(request, Scope.GUARD_WRITE)
     hold = _hold(ctx, hold_id)
     try:
@@ -297,7 +297,7 @@ def release_guard_hold(request: HttpRequest, hold_id: ObjectId, payload: Decisio
     response=HoldOut,
     summary="Reject a held item (the sender may withdraw their own): it never goes out",
 )
-def reject_guard_hold(request: HttpRequest, hold_id: ObjectId, payload: DecisionIn) -> GuardHold:
+def reject_guard_hold(request: HttpRequest, hold_id: ObjectId, payload: HoldDecisionIn) -> GuardHold:
     ctx = require(request, Scope.GUARD_WRITE)
     hold = _hold(ctx, hold_id)
     try:
@@ -374,7 +374,7 @@ def set_guard_incident_step(
     "/guard/incidents/{incident_id}/notes", response={201: EventOut}, summary="Add a note to the timeline"
 )
 def add_guard_incident_note(
-    request: HttpRequest, incident_id: ObjectId, payload: NoteIn
+    request: HttpRequest, incident_id: ObjectId, payload: IncidentNoteIn
 ) -> Status[dict[str, Any]]:
     ctx = require(request, Scope.GUARD_WRITE)
     incident = _incident(ctx, incident_id)

@@ -107,7 +107,7 @@ class ModerateIn(Input):
     reason: Text = Field("", max_length=500, description="Needed to delete or block; kept in the log.")
 
 
-class DecisionIn(Input):
+class ModerationDecisionIn(Input):
     note: Text = Field("", max_length=500, description="Why (kept in the log).")
 
 
@@ -309,7 +309,7 @@ def moderate_message(
     summary="Approve someone else's request to delete or block",
 )
 def approve_moderation_action(
-    request: HttpRequest, action_id: ObjectId, payload: DecisionIn
+    request: HttpRequest, action_id: ObjectId, payload: ModerationDecisionIn
 ) -> ModerationAction:
     ctx = require(request, Scope.MODERATION_APPROVE)
     action = get_object_or_404(ctx.restrict(ModerationAction.objects.all()), pk=action_id)
@@ -325,7 +325,7 @@ def approve_moderation_action(
     summary="Reject a request to delete or block (or withdraw your own)",
 )
 def reject_moderation_action(
-    request: HttpRequest, action_id: ObjectId, payload: DecisionIn
+    request: HttpRequest, action_id: ObjectId, payload: ModerationDecisionIn
 ) -> ModerationAction:
     ctx = require(request, Scope.MODERATION_WRITE)
     action = get_object_or_404(_visible_actions(ctx), pk=action_id)

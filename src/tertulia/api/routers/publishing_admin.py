@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -22,6 +23,8 @@ from tertulia.api.schemas import MAX_ID, ObjectId
 from tertulia.api.scopes import Scope
 from tertulia.core.models import Brand
 from tertulia.core.permissions import Perm, has_perm
+from tertulia.crisis import mode
+from tertulia.crisis.models import Crisis, CrisisState
 from tertulia.publishing.actions import pauses, workflows
 from tertulia.publishing.approvals import in_crisis
 from tertulia.publishing.models import ApprovalWorkflow, Pause, WorkflowKind
@@ -96,10 +99,18 @@ def create_pause(request: HttpRequest, payload: PauseIn) -> Status[dict[str, Any
     brand = _brand(ctx, payload.brand_id) if payload.brand_id is not None else None
     already = Pause.objects.filter(organization=ctx.organization, brand=brand, ended_at__isnull=True).first()
     try:
-        done = pauses.pause(
-            ctx.actor(request), ctx.organization, brand, reason=payload.reason, crisis=payload.crisis
-        )
-    except pauses.PauseRefused as refused:
+        if payload.crisis:
+            # Crisis mode is one switch (tertulia.crisis.mode): the pause, and the crisis room it opens.
+            crisis = mode.start_crisis(
+                ctx.actor(request),
+                ctx.organization,
+                brand,
+                payload.reason.strip()[: mode.MAX_TITLE] or _("Crisis mode"),
+            )
+            done = Pause.objects.get(pk=crisis.pause_id or 0)
+        else:
+            done = pauses.pause(ctx.actor(request), ctx.organization, brand, reason=payload.reason)
+    except (pauses.PauseRefused, mode.CrisisRefused) as refused:
         raise _manager_refusal(ctx, str(refused), 422, "pause_refused") from None
     done = Pause.objects.select_related("organization", "brand").get(pk=done.pk)
     return Status(200 if already is not None and already.pk == done.pk else 201, _pause_out(done))
@@ -117,9 +128,15 @@ def resume_pause(request: HttpRequest, pause_id: ObjectId) -> dict[str, Any]:
         ctx.restrict(Pause.objects.select_related("organization", "brand"), org_wide=True), pk=pause_id
     )
     released = _pause_out(paused)["held"]
+    crisis = Crisis.objects.filter(pause=paused, state=CrisisState.ACTIVE).first()
     try:
-        done = pauses.resume(ctx.actor(request), paused)
-    except pauses.PauseRefused as refused:
+        if crisis is not None:
+            # Resuming the pause of an active crisis ends that crisis (one switch).
+            mode.end_crisis(ctx.actor(request), crisis, resume_publishing=True)
+            done = Pause.objects.get(pk=paused.pk)
+        else:
+            done = pauses.resume(ctx.actor(request), paused)
+    except (pauses.PauseRefused, mode.CrisisRefused) as refused:
         raise _manager_refusal(ctx, str(refused), 409, "wrong_state") from None
     done = Pause.objects.select_related("organization", "brand").get(pk=done.pk)
     return {**_pause_out(done), "released": released}

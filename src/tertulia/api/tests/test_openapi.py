@@ -98,3 +98,37 @@ def test_the_document_is_built_once_per_prefix_and_language() -> None:
         spanish = ninja_api.get_openapi_schema(path_params={})
     assert spanish is not first
     assert Client().get("/api/v1/openapi.json").json()["paths"].keys() == first["paths"].keys()
+
+
+def _models_in(annotation: Any, found: set[type]) -> None:
+    import typing
+
+    from pydantic import BaseModel
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if annotation in found:
+            return
+        found.add(annotation)
+        for field in annotation.model_fields.values():
+            _models_in(field.annotation, found)
+        return
+    for argument in typing.get_args(annotation):
+        _models_in(argument, found)
+
+
+def test_no_two_schemas_share_a_name() -> None:
+    # The OpenAPI document names each schema by its class name: a second class with the same name
+    # silently replaces the first one's description for every operation that uses it.
+    found: set[type] = set()
+    for _prefix, router in ninja_api._routers:
+        for path_view in router.path_operations.values():
+            for operation in path_view.operations:
+                for model in (operation.response_models or {}).values():
+                    _models_in(model, found)
+                for model in operation.models:
+                    _models_in(model, found)
+    by_name: dict[str, set[str]] = {}
+    for model in found:
+        by_name.setdefault(model.__name__, set()).add(f"{model.__module__}.{model.__qualname__}")
+    clashes = {name: places for name, places in by_name.items() if len(places) > 1}
+    assert not clashes, clashes

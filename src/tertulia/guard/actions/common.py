@@ -9,7 +9,7 @@ from django.utils.translation import override
 from tertulia.core.actions.context import Actor
 from tertulia.core.models import Channel, ChannelOperator, Membership, Organization, Role, User
 from tertulia.core.permissions import Perm, has_perm, operable_channels, permissions_of
-from tertulia.guard.models import GuardHold, ItemKind
+from tertulia.guard.models import GuardHold, HoldCause, ItemKind
 
 
 class GuardRefused(ValueError):
@@ -37,7 +37,12 @@ def decision_perm(kind: str) -> Perm:
 
 def may_decide(user: User, hold: GuardHold, channels: Sequence[Channel] | None = None) -> bool:
     """The permission to send what is held, on every one of its channels (never enough alone to
-    release one's own: see tertulia.guard.actions.holds.release)."""
+    release one's own: see tertulia.guard.actions.holds.release). What crisis mode held is decided by
+    the brand's crisis approvers (tertulia.crisis.approval)."""
+    if hold.cause == HoldCause.CRISIS:
+        from tertulia.crisis.approval import is_crisis_approver
+
+        return is_crisis_approver(user, hold.brand)
     if not has_perm(user, hold.organization, decision_perm(hold.kind)):
         return False
     channels = list(hold.channels.all()) if channels is None else list(channels)

@@ -85,6 +85,9 @@ def check_reply(actor: Actor, message: Message) -> GuardHold | None:
     """Judge a reply or direct message just stored (delivery "sending"); held: its delivery is "held"."""
     from tertulia.inbox.models import Delivery, Message
 
+    crisis_hold = hold_for_crisis(actor, message)
+    if crisis_hold is not None:
+        return crisis_hold
     channel = message.conversation.channel  # loaded already by the reply action
     outgoing = Outgoing(
         ItemKind.REPLY,
@@ -503,3 +506,50 @@ def hold_for_incident(actor: Actor, message: Message, incident: Incident) -> Gua
     if existing is not None:
         return existing
     return _hold(sender, outgoing, verdict, message=message, cause=HoldCause.COMPROMISED, incident=incident)
+
+
+# --- crisis mode ---------------------------------------------------------------------------------------
+
+
+def hold_for_crisis(actor: Actor, message: Message) -> GuardHold | None:
+    """While the brand is in crisis mode, a reply by someone who is not a crisis approver waits for
+    one (tertulia.crisis.approval): held whatever the guard's own settings, and told to the approvers."""
+    from tertulia.crisis.approval import active_crisis_for, crisis_approvers, reply_needs_approval
+    from tertulia.inbox.models import Delivery, Message
+
+    brand = message.brand
+    if not reply_needs_approval(actor.user, brand):
+        return None
+    channel = message.conversation.channel
+    outgoing = Outgoing(
+        ItemKind.REPLY,
+        channel.organization,
+        brand,
+        [channel],
+        [message.text],
+        timezone.now(),
+        reply_item(message.pk),
+    )
+    verdict = Verdict(findings=[Finding("crisis_mode", COMPROMISED)], threshold=0)
+    hold = _hold(actor, outgoing, verdict, message=message, cause=HoldCause.CRISIS, tell=False)
+    Message.objects.filter(pk=message.pk, delivery=Delivery.SENDING).update(delivery=Delivery.HELD)
+    message.delivery = Delivery.HELD
+    sender = actor.user
+    who = sender.get_short_name() if sender is not None else actor.label
+    handle = channel.handle
+
+    def text() -> str:
+        return _("Crisis mode: a reply by %(person)s on @%(handle)s waits for a crisis approver.") % {
+            "person": who,
+            "handle": handle,
+        }
+
+    from tertulia.inbox.models import NotificationKind
+
+    # The crisis room lists what waits, with its buttons (an approver may not operate the channel).
+    crisis = active_crisis_for(brand)
+    url = reverse("web:crisis-room", args=[crisis.pk]) if crisis is not None else hold_path(hold)
+    notify_each(
+        hold.organization_id, crisis_approvers(brand), NotificationKind.GUARD_HOLD, text, url=url, skip=sender
+    )
+    return hold

@@ -97,6 +97,10 @@ def describe(reason: Mapping[str, Any]) -> str:
             "Publishing on %(handles)s is paused (the account was reported compromised): "
             "everything it would send waits for review."
         ) % {"handles": ", ".join(f"@{handle}" for handle in (params.get("handles") or [])[:5])}
+    if code == "crisis_mode":
+        return _(
+            "The brand is in crisis mode: a reply by someone who is not a crisis approver waits for one."
+        )
     if code == "compromised":
         return _("The channel was reported compromised: everything it would send waits for review.")
     return code

@@ -21,6 +21,8 @@ class HoldState(models.TextChoices):
 class HoldCause(models.TextChoices):
     SIGNALS = "signals", _("Suspicious signals")
     COMPROMISED = "compromised", _("The channel was reported compromised")
+    # The brand is in crisis mode and the sender is not one of its crisis approvers (tertulia.crisis).
+    CRISIS = "crisis", _("Crisis mode: a crisis approver must release it")
 
 
 class GuardHold(models.Model):

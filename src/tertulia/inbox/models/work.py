@@ -133,6 +133,7 @@ class NotificationKind(models.TextChoices):
     LISTENING_ALERT = "listening_alert", _("Listening alert")
     GUARD_HOLD = "guard_hold", _("Held for review")
     SECURITY = "security", _("Security alert")  # tertulia.accounts: a second factor removed...
+    CRISIS = "crisis", _("Crisis alert")  # tertulia.crisis.escalation: a surge, or the alarm raised
 
 
 class Notification(models.Model):

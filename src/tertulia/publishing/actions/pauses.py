@@ -97,6 +97,19 @@ def resume(actor: Actor, paused: Pause) -> Pause:
     return paused
 
 
+@transaction.atomic
+def leave_crisis_mode(actor: Actor, paused: Pause) -> Pause:
+    """Keep publishing paused, on purpose, without crisis mode (tertulia.crisis.mode.end_crisis)."""
+    _require(actor, paused.organization, paused.brand)
+    paused = Pause.objects.select_for_update().get(pk=paused.pk)
+    if paused.ended_at is None and paused.is_crisis:
+        paused.is_crisis = False
+        paused.save(update_fields=["is_crisis"])
+        record(actor, paused.organization, "publishing.crisis_mode", paused, {"is_crisis": [True, False]})
+        notify_organization(paused.organization_id, "publishing")
+    return paused
+
+
 def held(organization: Organization, brand: Brand | None = None) -> QuerySet[DeliveryTarget]:
     """Deliveries that came due and wait only for a pause to end."""
     rows = DeliveryTarget.objects.filter(

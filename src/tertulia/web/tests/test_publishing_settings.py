@@ -302,8 +302,15 @@ def test_a_manager_pauses_the_brand_in_crisis_mode_and_resumes(
 ) -> None:
     client = signed_in(manager)
     response = client.post(PAUSE_URL, {"scope": "brand", "reason": "Incendio en la fábrica", "crisis": "on"})
-    assert response.status_code == 302 and response["Location"] == PAGE
+    # Crisis mode is one switch (tertulia.crisis.mode): the pause, and the crisis room it opens.
+    from tertulia.crisis.models import Crisis, CrisisState
+
+    crisis = Crisis.objects.get(organization=org, state=CrisisState.ACTIVE)
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "web:crisis-room", args=[crisis.pk]
+    )
     active = Pause.objects.get(organization=org, ended_at__isnull=True)
+    assert crisis.pause == active and crisis.title == "Incendio en la fábrica"
     assert (active.brand_id, active.is_crisis, active.reason, active.started_by) == (
         brand.pk,
         True,
@@ -323,6 +330,8 @@ def test_a_manager_pauses_the_brand_in_crisis_mode_and_resumes(
     assert response.status_code == 302
     active.refresh_from_db()
     assert active.ended_at is not None and active.ended_by == manager
+    crisis.refresh_from_db()
+    assert crisis.state == CrisisState.CLOSED  # resuming ended the crisis too
     assert {"publishing.paused", "publishing.resumed"} <= set(
         AuditEntry.objects.filter(organization=org).values_list("action", flat=True)
     )

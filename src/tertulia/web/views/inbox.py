@@ -125,13 +125,25 @@ def inbox_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 
 def _saved_replies(conversation: Conversation, user: User) -> list[dict[str, str]]:
-    """The brand's saved replies in the conversation's language, filled in for this person and customer."""
-    return [
+    """The brand's saved replies in the conversation's language, filled in for this person and customer;
+    what is pinned for now (a crisis's holding statements) comes first, marked."""
+    pinned = [
+        {
+            "shortcut": p.shortcut,
+            "title": p.title,
+            "language": p.language,
+            "text": saved_replies.render(p.body, conversation, user),
+            "pinned": p.label,
+        }
+        for p in saved_replies.pinned_for(conversation)
+    ]
+    return pinned + [
         {
             "shortcut": r.shortcut,
             "title": r.title,
             "language": r.language,
             "text": saved_replies.render(r.body, conversation, user),
+            "pinned": "",
         }
         for r in saved_replies.for_conversation(conversation)
     ]

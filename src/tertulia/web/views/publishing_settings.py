@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from tertulia.core.actions.context import Actor
-from tertulia.core.models import Brand, Role, User
+from tertulia.core.models import Brand, Organization, Role, User
 from tertulia.core.permissions import Perm
 from tertulia.publishing.actions.pauses import PauseRefused, held, pause, resume
 from tertulia.publishing.actions.workflows import WorkflowRefused, set_workflow
@@ -249,6 +249,8 @@ def pause_publishing(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     if data["scope"] == "brand" and brand is None:
         messages.error(request, _("This organization has no brand to pause."))
         return _back(request)
+    if data["crisis"]:
+        return _start_crisis(request, organization, brand, data["reason"])
     already = Pause.objects.filter(organization=organization, brand=brand, ended_at__isnull=True).first()
     try:
         done = pause(
@@ -271,6 +273,47 @@ def pause_publishing(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     return _back(request)
 
 
+def _start_crisis(
+    request: HttpRequest, organization: Organization, brand: Brand | None, reason: str
+) -> HttpResponse:
+    """Crisis mode is one switch (tertulia.crisis.mode): the pause, the crisis workflow, the room."""
+    from tertulia.crisis import mode
+
+    title = reason.strip()[: mode.MAX_TITLE] or _("Crisis mode")
+    already = Pause.objects.filter(organization=organization, brand=brand, ended_at__isnull=True).first()
+    try:
+        crisis = mode.start_crisis(Actor.from_request(request), organization, brand, title)
+    except mode.CrisisRefused as refused:
+        messages.error(request, str(refused))
+        return _back(request)
+    scope = brand.name if brand is not None else _("every brand")
+    if already is None:
+        text = _("Publishing is paused for %(scope)s, in crisis mode.")
+    elif not already.is_crisis:
+        text = _("Publishing was already paused for %(scope)s; crisis mode is now on.")
+    else:
+        text = _("Crisis mode was already on here: this is its room.")
+    messages.success(request, text % {"scope": scope})
+    return redirect("web:crisis-room", crisis_id=crisis.pk)
+
+
+def _end_crisis_of(request: HttpRequest, paused: Pause) -> HttpResponse | None:
+    """Resuming a pause that an active crisis holds ends that crisis (one switch), or None."""
+    from tertulia.crisis import mode
+    from tertulia.crisis.models import Crisis, CrisisState
+
+    crisis = Crisis.objects.filter(pause=paused, state=CrisisState.ACTIVE).first()
+    if crisis is None:
+        return None
+    try:
+        mode.end_crisis(Actor.from_request(request), crisis, resume_publishing=True)
+    except mode.CrisisRefused as refused:
+        messages.error(request, str(refused))
+        return _back(request)
+    messages.success(request, _("Crisis mode is off. Publishing resumed: held posts go out now."))
+    return _back(request)
+
+
 @section("settings", Perm.MANAGE_PUBLISHING)
 @require_POST
 def resume_publishing(request: HttpRequest, tenant: Tenant, pause_id: int) -> HttpResponse:
@@ -280,6 +323,9 @@ def resume_publishing(request: HttpRequest, tenant: Tenant, pause_id: int) -> Ht
             request, _("Tick the box to confirm: held posts go out as soon as publishing resumes.")
         )
         return _back(request)
+    ended = _end_crisis_of(request, paused)
+    if ended is not None:
+        return ended
     try:
         resume(Actor.from_request(request), paused)
     except PauseRefused as refused:

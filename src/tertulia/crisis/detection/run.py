@@ -1,0 +1,225 @@
+"""The detection pass, once a minute (crisis/tasks.py): for each active watch, count, relearn the baseline
+when it is due, end the surges that are over, and record the new ones (which raise alerts).
+
+Each watch is claimed with SELECT … FOR UPDATE SKIP LOCKED for its whole pass, so two workers share the
+watches instead of doing them twice; a watch already evaluated this minute is skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F, Q, Sum
+from django.db.models.functions import TruncHour
+from django.utils import timezone
+
+from tertulia.crisis.detection import counting, explain
+from tertulia.crisis.detection.baseline import (
+    HOURS_PER_WEEK,
+    MIN_HOURS,
+    Baseline,
+    HourCount,
+    learn,
+    minute_at,
+    minute_index,
+)
+from tertulia.crisis.detection.surge import HISTORY_MINUTES, Finding, detect, is_over
+from tertulia.crisis.models import Bucket, Surge, Watch
+
+logger = logging.getLogger(__name__)
+
+RELEARN_EVERY = timedelta(hours=6)
+
+
+@dataclass
+class Pass:
+    watches: int = 0
+    skipped: int = 0
+    surges: list[int] = field(default_factory=list)
+    ended: int = 0
+
+
+def detect_all(now: datetime | None = None) -> Pass:
+    now = now or timezone.now()
+    counting.ensure_watches()
+    done = Pass()
+    for watch_id in Watch.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True):
+        try:
+            new = process(watch_id, now)
+        except Exception:  # one broken watch must not stop the others
+            logger.exception("crisis detection failed for watch %s", watch_id)
+            continue
+        if new is None:
+            done.skipped += 1
+            continue
+        done.watches += 1
+        done.surges += [surge.pk for surge in new]
+        for surge in new:
+            _raise(surge)
+    return done
+
+
+def process(watch_id: int, now: datetime) -> list[Surge] | None:
+    """One watch's pass; None when another worker holds it or it was done this minute."""
+    minute = counting.floor_minute(now)
+    with transaction.atomic():
+        watch = (
+            Watch.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("brand")
+            .filter(pk=watch_id, is_active=True)
+            .first()
+        )
+        if watch is None:
+            return None
+        if watch.evaluated_at is not None and counting.floor_minute(watch.evaluated_at) >= minute:
+            return None
+        counting.count(watch, now, save=False)
+        baseline = refresh_baseline(watch, now)
+        if not baseline.ready:
+            baseline = rehearsal_baseline(watch, now) or baseline
+        new = evaluate(watch, baseline, now)
+        watch.evaluated_at = now
+        Watch.objects.filter(pk=watch.pk).update(evaluated_at=now, counted_until=watch.counted_until)
+    return new
+
+
+def refresh_baseline(watch: Watch, now: datetime) -> Baseline:
+    if watch.baseline_at is not None and now - watch.baseline_at < RELEARN_EVERY and watch.baseline:
+        return Baseline.from_json(watch.baseline)
+    baseline = learn(history(watch, now))
+    watch.baseline, watch.baseline_at = baseline.as_json(), now
+    Watch.objects.filter(pk=watch.pk).update(baseline=watch.baseline, baseline_at=now)
+    return baseline
+
+
+def rehearsal_baseline(watch: Watch, now: datetime) -> Baseline | None:
+    """While the detector is still learning a brand, a rehearsal staged on its sandbox channels is judged
+    against the simulation's own base rate (flat, held uncertain), so practice works on a new brand too."""
+    from tertulia.core.actions.rehearsals import rehearsals_for
+
+    for crisis in rehearsals_for(watch.brand):
+        if crisis.started_at - timedelta(minutes=5) <= now <= crisis.ends_at + timedelta(minutes=15):
+            simulation = crisis.simulation
+            per_target = simulation.rate_per_minute / max(1, len(simulation.handles))
+            rate = max(per_target, 0.5)
+            return Baseline(rates=(rate,) * HOURS_PER_WEEK, dispersion=1.5, alpha=0.1, hours=MIN_HOURS)
+    return None
+
+
+def history(watch: Watch, now: datetime) -> list[HourCount]:
+    """The complete hours since the watch's first message (at most 28 days), the empty ones included."""
+    end = counting.floor_minute(now).replace(minute=0)
+    oldest = end - timedelta(days=counting.HISTORY_DAYS)
+    first = (
+        Bucket.objects.filter(watch=watch, minute__gte=oldest)
+        .order_by("minute")
+        .values_list("minute", flat=True)
+        .first()
+    )
+    if first is None:
+        return []
+    start = counting.floor_minute(first).replace(minute=0)
+    rows = {
+        counting.floor_minute(row["hour"]): row
+        for row in Bucket.objects.filter(watch=watch, minute__gte=start, minute__lt=end)
+        .annotate(hour=TruncHour("minute", tzinfo=UTC))
+        .values("hour")
+        .annotate(total=Sum("volume"), angry=Sum("negative"), squares=Sum(F("volume") * F("volume")))
+    }
+    hours = []
+    moment = start
+    while moment < end:
+        row = rows.get(moment)
+        hour_of_week = moment.weekday() * 24 + moment.hour
+        if row is None:
+            hours.append(HourCount(hour_of_week, 0, 0, 0))
+        else:
+            hours.append(HourCount(hour_of_week, row["total"], row["angry"], row["squares"]))
+        moment += timedelta(hours=1)
+    return hours
+
+
+def series(watch: Watch, last: int) -> tuple[list[int], list[int]]:
+    """Volumes and negatives of the minutes (indexes) last - HISTORY_MINUTES + 1 … last."""
+    first = last - HISTORY_MINUTES + 1
+    volumes, negatives = [0] * HISTORY_MINUTES, [0] * HISTORY_MINUTES
+    for moment, volume, negative in Bucket.objects.filter(
+        watch=watch, minute__gte=minute_at(first), minute__lte=minute_at(last)
+    ).values_list("minute", "volume", "negative"):
+        i = minute_index(moment) - first
+        volumes[i], negatives[i] = volume, negative
+    return volumes, negatives
+
+
+def evaluate(watch: Watch, baseline: Baseline, now: datetime) -> list[Surge]:
+    if watch.counted_until is None:
+        return []
+    last = minute_index(watch.counted_until)
+    volumes, negatives = series(watch, last)
+    expected = baseline.expected_series(last - HISTORY_MINUTES + 1, HISTORY_MINUTES)
+    # One query: the open surges, and those that ended within the minutes read (their tails).
+    recent = list(
+        Surge.objects.filter(watch=watch)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=now - timedelta(minutes=HISTORY_MINUTES)))
+        .order_by("detected_at", "pk")
+    )
+    open_surges = {s.metric: s for s in recent if s.ended_at is None}
+    # The latest end per metric (later rows overwrite earlier ones).
+    quiet_after = {s.metric: minute_index(s.ended_at) for s in recent if s.ended_at is not None}
+    for metric, surge in list(open_surges.items()):
+        if is_over(metric, volumes, negatives, expected, baseline, last):
+            surge.ended_at = now
+            surge.save(update_fields=["ended_at"])
+            del open_surges[metric]
+            quiet_after[metric] = minute_index(now)
+    findings = detect(
+        volumes, negatives, expected, baseline, watch.sensitivity, last, frozenset(open_surges), quiet_after
+    )
+    return [record_surge(watch, finding, now) for finding in findings]
+
+
+def record_surge(watch: Watch, finding: Finding, now: datetime) -> Surge:
+    start = minute_at(finding.first_minute)
+    end = start + timedelta(minutes=finding.window)
+    return Surge.objects.create(
+        organization_id=watch.organization_id,
+        brand_id=watch.brand_id,
+        watch=watch,
+        metric=finding.metric,
+        started_at=start,
+        detected_at=now,
+        window_minutes=finding.window,
+        observed=finding.observed,
+        expected=finding.expected,
+        ratio=finding.ratio if finding.expected > 0 else 0.0,
+        p_value=finding.p_value,
+        explanation=explain.explain(watch, finding, start, end),
+        is_rehearsal=is_rehearsal(watch, start, end),
+    )
+
+
+def is_rehearsal(watch: Watch, start: datetime, end: datetime) -> bool:
+    """A surge while a rehearsal staged on the brand's sandbox channels is running is practice."""
+    from tertulia.core.actions.rehearsals import rehearsals_for
+
+    return any(
+        crisis.started_at - timedelta(minutes=5) <= end and crisis.ends_at + timedelta(minutes=15) >= start
+        for crisis in rehearsals_for(watch.brand)
+    )
+
+
+def _raise(surge: Surge) -> None:
+    try:
+        from tertulia.crisis.alerts import raise_for_surge
+    except ImportError:  # the alerts module is written alongside; detection works without it
+        logger.warning(
+            "tertulia.crisis.alerts.raise_for_surge is missing: surge %s raised no alert", surge.pk
+        )
+        return
+    try:
+        raise_for_surge(surge)
+    except Exception:
+        logger.exception("raising the alert of surge %s failed", surge.pk)
