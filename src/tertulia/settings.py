@@ -274,6 +274,10 @@ TERTULIA_CRISIS_RENOTIFY_MINUTES = parse_count(
     default=15,
     minimum=1,
 )
+# ...at most this many times: then the alert stays open on its page, and nobody is woken again for it.
+TERTULIA_CRISIS_RENOTIFY_ROUNDS = parse_count(
+    "TERTULIA_CRISIS_RENOTIFY_ROUNDS", os.environ.get("TERTULIA_CRISIS_RENOTIFY_ROUNDS"), default=8, minimum=0
+)
 TERTULIA_CRISIS_ACK_LINK_HOURS = parse_count(
     "TERTULIA_CRISIS_ACK_LINK_HOURS", os.environ.get("TERTULIA_CRISIS_ACK_LINK_HOURS"), default=24, minimum=1
 )

@@ -18,10 +18,11 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,6 +40,9 @@ MAX_TITLE = 300
 MAX_SUMMARY = 20_000
 # Alerts that still need someone (a watch has at most one of them).
 UNRESOLVED = (AlertState.OPEN, AlertState.ACKNOWLEDGED)
+# A surge on a watch whose alert was acknowledged this recently is the same story (the team is on it);
+# later than this, an acknowledged alert nobody resolved must not silence the watch: a new alert is raised.
+FOLLOW_ACKNOWLEDGED = timedelta(hours=6)
 # How much of the detector's explanation is shown and sent.
 MAX_TERMS = 8
 MAX_AUTHORS = 5
@@ -283,14 +287,18 @@ def raise_for_surge(surge: Surge) -> Alert:
     with transaction.atomic():
         # One at a time per watch: two workers finding surges on one watch raise one alert.
         Watch.objects.select_for_update().filter(pk=surge.watch_id).first()
+        now = timezone.now()
         existing = (
             Alert.objects.select_for_update()
-            .filter(surge__watch_id=surge.watch_id, state__in=UNRESOLVED)
+            .filter(surge__watch_id=surge.watch_id)
+            .filter(
+                Q(state=AlertState.OPEN)
+                | Q(state=AlertState.ACKNOWLEDGED, acknowledged_at__gte=now - FOLLOW_ACKNOWLEDGED)
+            )
             .order_by("-raised_at", "-id")
             .first()
         )
         explanation = explain(surge)
-        now = timezone.now()
         if existing is not None:
             existing.surge = surge
             existing.title = explanation.title

@@ -53,6 +53,10 @@ def renotify_every() -> timedelta:
     return timedelta(minutes=int(getattr(settings, "TERTULIA_CRISIS_RENOTIFY_MINUTES", 15)))
 
 
+def renotify_rounds() -> int:
+    return int(getattr(settings, "TERTULIA_CRISIS_RENOTIFY_ROUNDS", 8))
+
+
 def ack_link_max_age() -> timedelta:
     return timedelta(hours=int(getattr(settings, "TERTULIA_CRISIS_ACK_LINK_HOURS", 24)))
 
@@ -122,7 +126,8 @@ def escalate_due(now: datetime | None = None, *, only: int | None = None) -> int
     """Tell whoever's turn it is on every open alert that is due. Returns how many tellings were done.
 
     `level` is how many tellings the alert had: below the chain's length it is the index of the rung
-    told next; from there on, each telling is the whole chain again.
+    told next; from there on, each telling is the whole chain again, TERTULIA_CRISIS_RENOTIFY_ROUNDS
+    times at the most (then `next_escalation_at` is emptied: the alert waits on its page).
     """
     now = now or timezone.now()
     due = Alert.objects.filter(state=AlertState.OPEN, next_escalation_at__lte=now)
@@ -130,35 +135,46 @@ def escalate_due(now: datetime | None = None, *, only: int | None = None) -> int
         due = due.filter(pk=only)
     done = 0
     for alert in due.select_related("brand", "organization").order_by("next_escalation_at", "id")[:BATCH]:
-        rungs = chain_for(alert.brand)
-        level = alert.level
-        if level < len(rungs):
-            people = list(rungs[level].people)
-            by_email = rungs[level].by_email
-            following = level + 1
-            wait = (
-                timedelta(minutes=rungs[following].wait_minutes)
-                if following < len(rungs)
-                else renotify_every()
-            )
-        else:
-            people = everyone(rungs)
-            by_email = any(rung.by_email for rung in rungs)
-            wait = renotify_every()
-        claimed = Alert.objects.filter(
-            pk=alert.pk, state=AlertState.OPEN, level=level, next_escalation_at=alert.next_escalation_at
-        ).update(level=level + 1, next_escalation_at=now + wait)
-        if not claimed:  # another worker told this rung, or someone acknowledged meanwhile
-            continue
-        emailed = {
-            user.pk
-            for index, rung in enumerate(rungs)
-            if (index == level or level >= len(rungs)) and rung.by_email
-            for user in rung.people
-        }
-        tell(alert, level, people, emailed=emailed if by_email else set(), rungs=len(rungs), now=now)
-        done += 1
+        try:
+            done += _escalate(alert, now)
+        except Exception:  # one alert that cannot be told must not keep the others from being told
+            logger.exception("crisis alert %s could not be escalated", alert.pk)
     return done
+
+
+def _escalate(alert: Alert, now: datetime) -> int:
+    """One due alert's telling; 1 when this worker did it."""
+    rungs = chain_for(alert.brand)
+    level = alert.level
+    last = len(rungs) + renotify_rounds()  # the chain once, then the whole chain again this many times
+    if level >= last:
+        # Told often enough: it stays open on its page, without waking anyone again.
+        Alert.objects.filter(pk=alert.pk, level=level).update(next_escalation_at=None)
+        return 0
+    if level < len(rungs):
+        people = list(rungs[level].people)
+        by_email = rungs[level].by_email
+        following = level + 1
+        wait = (
+            timedelta(minutes=rungs[following].wait_minutes) if following < len(rungs) else renotify_every()
+        )
+    else:
+        people = everyone(rungs)
+        by_email = any(rung.by_email for rung in rungs)
+        wait = renotify_every()
+    claimed = Alert.objects.filter(
+        pk=alert.pk, state=AlertState.OPEN, level=level, next_escalation_at=alert.next_escalation_at
+    ).update(level=level + 1, next_escalation_at=now + wait if level + 1 < last else None)
+    if not claimed:  # another worker told this rung, or someone acknowledged meanwhile
+        return 0
+    emailed = {
+        user.pk
+        for index, rung in enumerate(rungs)
+        if (index == level or level >= len(rungs)) and rung.by_email
+        for user in rung.people
+    }
+    tell(alert, level, people, emailed=emailed if by_email else set(), rungs=len(rungs), now=now)
+    return 1
 
 
 def tell(

@@ -282,6 +282,8 @@ def start_crisis(
             from tertulia.crisis.playbooks import default_playbook as written_default
 
             playbook = written_default(brand, actor)
+        predates = Pause.objects.filter(organization=organization, brand=brand, ended_at__isnull=True)
+        pause_predates = predates.exists()
         try:
             paused = pauses.pause(actor, organization, brand, reason=title[: pauses.MAX_REASON], crisis=True)
         except pauses.PauseRefused as refused:
@@ -295,6 +297,7 @@ def start_crisis(
                     alert=alert,
                     playbook=playbook,
                     pause=paused,
+                    pause_predates=pause_predates,
                     is_rehearsal=rehearsal or bool(alert is not None and alert.is_rehearsal),
                     opened_by=actor.user,
                     opened_at=timezone.now(),
@@ -461,6 +464,12 @@ def end_crisis(actor: Actor, crisis: Crisis, *, resume_publishing: bool = True) 
         )
         if paused is None:
             text = _("Publishing had already resumed.")
+        elif resume_publishing and crisis.pause_predates:
+            pauses.leave_crisis_mode(actor, paused)
+            text = _(
+                "Publishing stays paused for %(scope)s: it was paused before the crisis began. Resume it in "
+                "the publishing settings when that reason is over."
+            ) % {"scope": scope}
         elif resume_publishing:
             held_now = pauses.held(crisis.organization, crisis.brand).count()
             try:
@@ -490,7 +499,12 @@ def end_crisis(actor: Actor, crisis: Crisis, *, resume_publishing: bool = True) 
             crisis,
             {
                 "state": [CrisisState.ACTIVE, CrisisState.CLOSED],
-                "publishing": [None, "resumed" if resume_publishing and paused is not None else "paused"],
+                "publishing": [
+                    None,
+                    "resumed"
+                    if resume_publishing and paused is not None and not crisis.pause_predates
+                    else "paused",
+                ],
             },
         )
         _write_report(crisis)
@@ -504,10 +518,8 @@ def end_crisis(actor: Actor, crisis: Crisis, *, resume_publishing: bool = True) 
 
 
 def _write_report(crisis: Crisis) -> None:
-    try:
-        from tertulia.crisis.report import write_report  # written by the playbooks part
-    except ImportError:
-        return
+    from tertulia.crisis.report import write_report  # report reads the crisis models and mode's rules
+
     try:
         with transaction.atomic():
             write_report(crisis)

@@ -450,8 +450,11 @@ def may_read(user: User, crisis: Crisis) -> bool:
 
 
 def may_edit(user: User, crisis: Crisis) -> bool:
-    """Those who may switch crisis mode (pause publishing) in its scope complete its report."""
-    return has_perm(user, crisis.organization, Perm.MANAGE_PUBLISHING, crisis.brand)
+    """Those who may switch crisis mode in its scope complete its report (for an organization-wide crisis:
+    people who work in every brand, as for starting one)."""
+    from tertulia.crisis.mode import may_run
+
+    return may_run(user, crisis.organization, crisis.brand)
 
 
 def _storable(value: str, limit: int, what: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from django.apps import apps
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
@@ -19,6 +20,8 @@ from tertulia.connectors.base import (
     PublishedPost,
 )
 from tertulia.connectors.registry import open_connector
+from tertulia.core.actions.context import Actor
+from tertulia.core.models.audit import Via
 from tertulia.inbox.actions.common import changed
 from tertulia.inbox.ingest.threading import apply_to_conversations
 from tertulia.inbox.models import Conversation, Delivery, Direction, Kind, Message
@@ -68,6 +71,26 @@ def _send(connector: Connector, message: Message, *, retrying: bool) -> Publishe
     return connector.publish(post)
 
 
+def _held_by_crisis_mode(message: Message) -> bool:
+    """Crisis mode is checked again right before sending: it may have started after the reply was queued
+    (or while it was being retried), or the reply was let out of another hold by someone who is not a
+    crisis approver. Such a reply waits for a crisis approver (tertulia.crisis.approval) instead."""
+    if not apps.is_installed("tertulia.crisis"):
+        return False
+    from tertulia.crisis.approval import reply_needs_approval
+    from tertulia.guard.actions.holds import hold_for_crisis
+    from tertulia.guard.models import GuardHold, HoldCause, HoldState
+
+    if not reply_needs_approval(message.sent_by, message.brand):
+        return False
+    holds = GuardHold.objects.filter(message_id=message.pk, cause=HoldCause.CRISIS)
+    if holds.filter(state=HoldState.RELEASED).exists():  # a crisis approver let this one out
+        return False
+    with transaction.atomic():
+        hold_for_crisis(Actor(user=message.sent_by, via=Via.SYSTEM, label_override="delivery"), message)
+    return True
+
+
 def deliver(message_id: int, *, retrying: bool = False) -> str:
     """Send one stored reply; returns its delivery state afterwards."""
     lock = f"inbox:deliver:{message_id}"
@@ -86,6 +109,8 @@ def deliver(message_id: int, *, retrying: bool = False) -> str:
                     retryable=False,
                 ),
             )
+        if _held_by_crisis_mode(message):
+            return Delivery.HELD
         try:
             channel = message.conversation.channel
             detail = {"message": message.pk, "conversation": message.conversation_id}

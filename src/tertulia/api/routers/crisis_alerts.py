@@ -9,6 +9,7 @@ and a role that manages the brand.
 
 from datetime import datetime
 
+from django.db.models import Case, Value, When
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
@@ -16,14 +17,14 @@ from ninja.pagination import paginate
 
 from tertulia.api.auth import ApiContext, require
 from tertulia.api.errors import ApiError
-from tertulia.api.pagination import Pagination
-from tertulia.api.schemas import Input, ObjectId, Text, UserId
+from tertulia.api.pagination import Mapped, Pagination
+from tertulia.api.schemas import MAX_ID, Input, ObjectId, Text, UserId
 from tertulia.api.scopes import Scope
 from tertulia.core.models import Brand
 from tertulia.core.permissions import brands_for
 from tertulia.crisis import alerts as alert_actions
 from tertulia.crisis import escalation
-from tertulia.crisis.models import Alert, AlertNotice, AlertState, EscalationStep
+from tertulia.crisis.models import Alert, AlertState, EscalationStep
 
 router = Router(tags=["crisis"])
 
@@ -89,11 +90,11 @@ class CrisisAlertOut(Schema):
 
 class CrisisAlertFilter(Schema):
     state: AlertState | None = None
-    brand_id: int | None = None
+    brand_id: int | None = Field(None, ge=1, le=MAX_ID)
 
 
 class CrisisAlertIn(Input):
-    brand_id: int = Field(..., ge=1, description="The brand the alert is about.")
+    brand_id: int = Field(..., ge=1, le=MAX_ID, description="The brand the alert is about.")
     title: Text = Field(
         ..., max_length=alert_actions.MAX_TITLE, description="What is happening, in a few words."
     )
@@ -168,7 +169,9 @@ def _out(alert: Alert) -> dict[str, object]:
             "authors": [{"name": a.name, "followers": a.followers} for a in explanation.authors],
             "examples": [{"text": e.text, "author": e.author} for e in explanation.examples],
         },
-        "notices": list(AlertNotice.objects.filter(alert=alert).order_by("sent_at", "id")),
+        "notices": sorted(
+            alert.notices.all(), key=lambda notice: (notice.sent_at, notice.pk)
+        ),  # prefetched in lists
     }
 
 
@@ -191,18 +194,23 @@ def _brand(ctx: ApiContext, brand_id: int) -> Brand:
 
 @router.get("/crisis/alerts", response=list[CrisisAlertOut], summary="Crisis alerts, waiting ones first")
 @paginate(Pagination)
-def list_crisis_alerts(request: HttpRequest, filters: Query[CrisisAlertFilter]) -> list[dict[str, object]]:
+def list_crisis_alerts(request: HttpRequest, filters: Query[CrisisAlertFilter]) -> Mapped[dict[str, object]]:
     ctx = require(request, Scope.CRISIS_READ)
-    found = alert_actions.visible_alerts(ctx.user, ctx.organization).select_related("surge__watch__query")
+    found = (
+        alert_actions.visible_alerts(ctx.user, ctx.organization)
+        .select_related("surge__watch__query", "surge__brand")
+        .prefetch_related("notices")
+    )
     if filters.state is not None:
         found = found.filter(state=filters.state)
     if filters.brand_id is not None:
         found = found.filter(brand_id=filters.brand_id)
-    rank = {AlertState.OPEN: 0, AlertState.ACKNOWLEDGED: 1}
-    ordered = sorted(
-        found.order_by("-raised_at", "-id")[:500], key=lambda a: rank.get(AlertState(a.state), 2)
+    waiting_first = Case(
+        When(state=AlertState.OPEN, then=Value(0)),
+        When(state=AlertState.ACKNOWLEDGED, then=Value(1)),
+        default=Value(2),
     )
-    return [_out(alert) for alert in ordered]
+    return Mapped(found.order_by(waiting_first, "-raised_at", "-id"), _out)
 
 
 @router.get(

@@ -16,8 +16,8 @@ from ninja.pagination import paginate
 
 from tertulia.api.auth import require
 from tertulia.api.errors import ApiError
-from tertulia.api.pagination import Pagination
-from tertulia.api.schemas import Input, ObjectId
+from tertulia.api.pagination import Mapped, Pagination
+from tertulia.api.schemas import MAX_ID, Input, ObjectId
 from tertulia.api.scopes import Scope
 from tertulia.crisis.detection import settings as detection
 from tertulia.crisis.detection.baseline import Baseline
@@ -69,8 +69,8 @@ class DetectedSurgeOut(Schema):
 
 
 class SurgeFilter(Schema):
-    brand_id: int | None = None
-    watch_id: int | None = None
+    brand_id: int | None = Field(None, ge=1, le=MAX_ID)
+    watch_id: int | None = Field(None, ge=1, le=MAX_ID)
     open: bool | None = Field(None, description="true: only surges not over yet; false: only ended ones.")
 
 
@@ -138,7 +138,7 @@ def update_crisis_watch(
 
 @router.get("/crisis/surges", response=list[DetectedSurgeOut], summary="Surges found, newest first")
 @paginate(Pagination)
-def list_crisis_surges(request: HttpRequest, filters: Query[SurgeFilter]) -> list[dict[str, object]]:
+def list_crisis_surges(request: HttpRequest, filters: Query[SurgeFilter]) -> Mapped[dict[str, object]]:
     ctx = require(request, Scope.CRISIS_READ)
     found = detection.surges_for(ctx.user, ctx.organization)
     if filters.brand_id is not None:
@@ -147,7 +147,7 @@ def list_crisis_surges(request: HttpRequest, filters: Query[SurgeFilter]) -> lis
         found = found.filter(watch_id=filters.watch_id)
     if filters.open is not None:
         found = found.filter(ended_at__isnull=filters.open)
-    return [_surge_out(surge) for surge in found]
+    return Mapped(found, _surge_out)
 
 
 @router.get("/crisis/surges/{surge_id}", response=DetectedSurgeOut, summary="One surge with its explanation")

@@ -13,11 +13,11 @@ from typing import Annotated, Literal
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from tertulia.api.auth import ApiContext, require
 from tertulia.api.errors import ApiError
-from tertulia.api.schemas import Input, ObjectId, Text
+from tertulia.api.schemas import MAX_ID, Input, ObjectId, Text
 from tertulia.api.scopes import Scope
 from tertulia.core.permissions import Perm
 from tertulia.crisis import playbooks as actions
@@ -207,7 +207,9 @@ def _refused(exc: actions.PlaybookRefused) -> ApiError:
 
 
 @router.get("/crisis/playbooks", response=list[PlaybookSummary], summary="Playbooks of the caller's brands")
-def list_playbooks(request: HttpRequest, brand_id: int | None = None) -> list[Playbook]:
+def list_playbooks(
+    request: HttpRequest, brand_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None
+) -> list[Playbook]:
     ctx = require(request, Scope.CRISIS_READ)
     found = actions.playbooks_for(ctx.user, ctx.organization)
     if brand_id is not None:

@@ -16,6 +16,7 @@ from django.db.models import F, Q, Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
+from tertulia.crisis.alerts import raise_for_surge
 from tertulia.crisis.detection import counting, explain
 from tertulia.crisis.detection.baseline import (
     HOURS_PER_WEEK,
@@ -57,8 +58,6 @@ def detect_all(now: datetime | None = None) -> Pass:
             continue
         done.watches += 1
         done.surges += [surge.pk for surge in new]
-        for surge in new:
-            _raise(surge)
     return done
 
 
@@ -81,6 +80,10 @@ def process(watch_id: int, now: datetime) -> list[Surge] | None:
         if not baseline.ready:
             baseline = rehearsal_baseline(watch, now) or baseline
         new = evaluate(watch, baseline, now)
+        # In the same transaction: a surge is never recorded without its alert (which would also keep the
+        # metric "open" and silence it). The alert's people are told once this commits.
+        for surge in new:
+            raise_for_surge(surge)
         watch.evaluated_at = now
         Watch.objects.filter(pk=watch.pk).update(evaluated_at=now, counted_until=watch.counted_until)
     return new
@@ -209,17 +212,3 @@ def is_rehearsal(watch: Watch, start: datetime, end: datetime) -> bool:
         crisis.started_at - timedelta(minutes=5) <= end and crisis.ends_at + timedelta(minutes=15) >= start
         for crisis in rehearsals_for(watch.brand)
     )
-
-
-def _raise(surge: Surge) -> None:
-    try:
-        from tertulia.crisis.alerts import raise_for_surge
-    except ImportError:  # the alerts module is written alongside; detection works without it
-        logger.warning(
-            "tertulia.crisis.alerts.raise_for_surge is missing: surge %s raised no alert", surge.pk
-        )
-        return
-    try:
-        raise_for_surge(surge)
-    except Exception:
-        logger.exception("raising the alert of surge %s failed", surge.pk)

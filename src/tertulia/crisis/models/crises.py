@@ -31,6 +31,9 @@ class Crisis(models.Model):
     pause = models.ForeignKey(
         "publishing.Pause", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Publishing was already paused (for another reason) when crisis mode began: ending the crisis leaves
+    # that pause as the team set it, instead of resuming publishing.
+    pause_predates = models.BooleanField(default=False)
     is_rehearsal = models.BooleanField(_("rehearsal"), default=False)
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"

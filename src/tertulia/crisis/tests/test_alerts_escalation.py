@@ -42,6 +42,19 @@ def test_a_surge_raises_one_alert_per_watch_and_a_continuing_surge_updates_it(te
     assert third.pk != first.pk and Alert.objects.count() == 2
 
 
+def test_an_acknowledged_alert_left_unresolved_does_not_silence_its_watch(team: Team) -> None:
+    first = alerts.raise_for_surge(make_surge(team.brand))
+    alerts.acknowledge(actor(team.oncall), first)
+    # Soon after: the team is on it, the same story.
+    assert alerts.raise_for_surge(make_surge(team.brand)).pk == first.pk
+    # Much later, nobody resolved it: a new surge is a new alert, and the chain is told again.
+    Alert.objects.filter(pk=first.pk).update(
+        acknowledged_at=timezone.now() - alerts.FOLLOW_ACKNOWLEDGED - timedelta(minutes=1)
+    )
+    later = alerts.raise_for_surge(make_surge(team.brand))
+    assert later.pk != first.pk and later.state == AlertState.OPEN and later.next_escalation_at is not None
+
+
 def test_the_chain_is_told_in_order_each_after_its_wait_then_everyone_again(team: Team, settings) -> None:
     settings.TERTULIA_CRISIS_RENOTIFY_MINUTES = 15
     chain(team, (team.oncall, 0, True), (team.lead, 10, True), (team.manager, 5, False))
@@ -68,6 +81,21 @@ def test_the_chain_is_told_in_order_each_after_its_wait_then_everyone_again(team
     # No webhook endpoint wants the events: no webhook notice is recorded.
     assert not AlertNotice.objects.filter(alert=alert, medium=Medium.WEBHOOK).exists()
     assert Notification.objects.filter(kind=NotificationKind.CRISIS, user=team.oncall).count() == 3
+
+
+def test_the_whole_chain_is_told_again_a_bounded_number_of_times(team: Team, settings) -> None:
+    settings.TERTULIA_CRISIS_RENOTIFY_MINUTES = 15
+    settings.TERTULIA_CRISIS_RENOTIFY_ROUNDS = 2
+    chain(team, (team.oncall, 0, False), (team.lead, 10, False))
+    t0 = timezone.now()
+    alert = alerts.raise_for_surge(make_surge(team.brand))
+    tellings = sum(
+        escalation.escalate_due(t0 + timedelta(minutes=minute, seconds=1)) for minute in range(0, 300, 5)
+    )
+    assert tellings == 2 + 2  # each rung once, then the whole chain twice
+    alert.refresh_from_db()
+    assert alert.state == AlertState.OPEN and alert.next_escalation_at is None  # waits on its page
+    assert escalation.escalate_due(t0 + timedelta(days=30)) == 0
 
 
 def test_acknowledging_stops_the_escalation(team: Team) -> None:

@@ -58,6 +58,17 @@ def test_a_reply_waits_for_a_crisis_approver_and_goes_out_when_released(team: Te
     assert later.delivery == Delivery.SENDING
 
 
+def test_a_reply_queued_before_the_switch_is_held_at_the_instant_of_sending(team: Team):
+    conversation = mention(team.channel)
+    message = replies.send_reply(web(team.cm), conversation, TEXT)
+    assert message.delivery == Delivery.SENDING  # queued (or being retried) when crisis mode starts
+    mode.start_crisis(web(team.manager), team.org, team.brand, "Caída")
+    assert delivery.deliver(message.pk) == Delivery.HELD and _sent(TEXT) == 0
+    hold = GuardHold.objects.get(message=message, cause=HoldCause.CRISIS)
+    holds.release(web(team.manager), hold)
+    assert delivery.deliver(message.pk) == Delivery.SENT and _sent(TEXT) == 1
+
+
 def test_a_rejected_reply_never_goes_out(team: Team):
     conversation = mention(team.channel)
     mode.start_crisis(web(team.manager), team.org, team.brand, "Caída")

@@ -144,6 +144,19 @@ def test_ending_can_keep_publishing_paused_on_purpose(team: Team, emitted):
         mode.end_crisis(web(team.manager), crisis)
 
 
+def test_a_pause_the_team_set_before_the_crisis_outlives_it(team: Team, emitted):
+    from tertulia.publishing.actions import pauses
+
+    earlier = pauses.pause(web(team.manager), team.org, team.brand, reason="Campaña en revisión")
+    crisis = mode.start_crisis(web(team.manager), team.org, team.brand, "Incendio")
+    assert crisis.pause_id == earlier.pk and crisis.pause_predates
+    mode.end_crisis(web(team.manager), crisis, resume_publishing=True)
+    earlier.refresh_from_db()
+    assert earlier.ended_at is None and not earlier.is_crisis  # as the team set it
+    assert not approvals.in_crisis(team.brand)
+    assert crisis.timeline.filter(text__contains="paused before the crisis").exists()
+
+
 def test_new_posts_get_the_crisis_workflow_while_it_lasts(team: Team, emitted):
     flow = set_workflow(
         web(team.owner), team.brand, WorkflowKind.CRISIS, [StepSpec("Gabinete", people=[team.manager.pk])]

@@ -123,7 +123,8 @@ def alert_resolve(request: HttpRequest, tenant: Tenant, crisis_alert_id: int) ->
 def alert_raise(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     user = signed_in_user(request)
     brand_id = request.POST.get("brand", "")
-    brand = get_object_or_404(brands_for(user, _org(tenant)), pk=int(brand_id) if brand_id.isdigit() else 0)
+    wanted = int(brand_id) if brand_id.isdigit() and len(brand_id) < 19 else 0  # an id, or nothing
+    brand = get_object_or_404(brands_for(user, _org(tenant)), pk=wanted)
     try:
         alert = alert_actions.raise_alert(
             Actor.from_request(request),
@@ -202,7 +203,7 @@ def _read_chain(request: HttpRequest) -> tuple[list[escalation.StepInput], list[
         if not raw_user:
             continue
         raw_wait = request.POST.get(f"wait_{index}", "0").strip() or "0"
-        if not raw_user.isdigit() or not raw_wait.isdigit() or len(raw_wait) > 5:
+        if not raw_user.isdigit() or len(raw_user) > 18 or not raw_wait.isdigit() or len(raw_wait) > 5:
             errors.append(_("Choose a person and a whole number of minutes on each line."))
             continue
         wanted.append(
