@@ -187,7 +187,7 @@ def check_csv(where: str, body: str, findings: Findings) -> None:
 def _content(response: HttpResponseBase) -> bytes:
     if isinstance(response, StreamingHttpResponse):
         return b"".join(response.streaming_content)  # type: ignore[arg-type]  # sync iterator in tests
-    return response.content  # type: ignore[attr-defined, no-any-return]
+    return response.content  # type: ignore[attr-defined, no-any-return]  # typed as HttpResponseBase
 
 
 def inspect(

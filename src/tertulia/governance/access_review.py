@@ -102,7 +102,7 @@ class Filters:
 def _second_factors(user_ids: list[int]) -> dict[int, list[str]] | None:
     if not apps.is_installed("allauth.mfa"):
         return None
-    from allauth.mfa.models import Authenticator  # type: ignore[import-untyped,unused-ignore]
+    from allauth.mfa.models import Authenticator
 
     found: dict[int, list[str]] = defaultdict(list)
     rows = Authenticator.objects.filter(user_id__in=user_ids, type__in=SECOND_FACTORS).values_list(

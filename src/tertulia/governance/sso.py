@@ -25,7 +25,7 @@ def sso_sign_in_url(organization: Organization, next_path: str) -> str | None:
     if not apps.is_installed("tertulia.accounts"):
         return None
     try:
-        from tertulia.accounts import sso  # type: ignore[attr-defined,unused-ignore]
+        from tertulia.accounts import sso
     except ImportError:
         return None
     hook = getattr(sso, HOOK, None)

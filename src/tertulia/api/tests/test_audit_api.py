@@ -35,7 +35,7 @@ def fill(tenant: Tenant) -> None:
 
 def raw(path: str, token: str) -> tuple[int, str, str]:
     response = Client().get(f"/api/v1{path}", HTTP_AUTHORIZATION=f"Bearer {token}")
-    body = b"".join(response.streaming_content) if response.streaming else response.content  # type: ignore[attr-defined]
+    body = b"".join(response.streaming_content) if response.streaming else response.content  # type: ignore[attr-defined]  # typed as HttpResponseBase
     return response.status_code, response["Content-Type"], body.decode("utf-8")
 
 

@@ -60,7 +60,7 @@ def test_the_networks_own_figures_win():
     with pytest.raises(RateLimited) as caught:
         ratelimit.spend("testnet", "acct", "GET /mentions", now=now)
     assert caught.value.retry_after == pytest.approx(30)
-    assert ratelimit.state("testnet", "acct", "GET /mentions", now=now).limit == 180  # type: ignore[union-attr]
+    assert ratelimit.state("testnet", "acct", "GET /mentions", now=now).limit == 180  # type: ignore[union-attr]  # the row exists: made just above
 
 
 def test_hold_off_blocks_every_bucket_user_until_then_and_never_shortens():

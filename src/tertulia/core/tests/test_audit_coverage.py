@@ -91,7 +91,7 @@ REQUIRED: dict[str, tuple[str, set[str]]] = {
 
 
 def web(user: object) -> Actor:
-    return Actor(user=user, via="web", ip_address="10.0.0.7", user_agent="pytest")  # type: ignore[arg-type]
+    return Actor(user=user, via="web", ip_address="10.0.0.7", user_agent="pytest")  # type: ignore[arg-type]  # a test passes a deliberately loose value
 
 
 def test_every_required_action_is_recorded_by_the_real_flows(django_capture_on_commit_callbacks):

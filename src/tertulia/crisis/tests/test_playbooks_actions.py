@@ -36,7 +36,7 @@ def test_hostile_text_is_stored_verbatim(team: Team):
     data.statements[0].body = HOSTILE
     playbook = actions.create_playbook(web(team.manager), team.brand, data)
     assert playbook.description == HOSTILE.strip()
-    assert playbook.steps.first().details == HOSTILE.strip()  # type: ignore[union-attr]
+    assert playbook.steps.first().details == HOSTILE.strip()  # type: ignore[union-attr]  # the row exists: made just above
     assert playbook.statements.get(language="es").body == HOSTILE.strip()
 
 

@@ -410,7 +410,7 @@ def _mark_address_verified(user: User) -> None:
     """Opening the link proved the address is theirs: tell allauth, when it is installed."""
     if not apps.is_installed("allauth.account"):
         return
-    from allauth.account.models import EmailAddress  # type: ignore[import-untyped,unused-ignore]
+    from allauth.account.models import EmailAddress
 
     address, _created = EmailAddress.objects.get_or_create(
         user=user, email__iexact=user.email, defaults={"email": user.email, "primary": True, "verified": True}

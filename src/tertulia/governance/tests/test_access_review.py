@@ -8,7 +8,7 @@ import io
 from datetime import timedelta
 
 import pytest
-from allauth.mfa.models import Authenticator  # type: ignore[import-untyped,unused-ignore]
+from allauth.mfa.models import Authenticator
 from django.urls import reverse
 from django.utils import timezone
 

@@ -227,7 +227,7 @@ def test_no_server_listening_is_reported(smtp_server: StartSmtp, settings) -> No
 
 
 def _configured(settings, port: int, **extra: object) -> None:
-    smtp = SmtpSettings("127.0.0.1", port, timeout=5, **extra)  # type: ignore[arg-type]
+    smtp = SmtpSettings("127.0.0.1", port, timeout=5, **extra)  # type: ignore[arg-type]  # a test passes a deliberately loose value
     settings.CONFIG = dataclasses.replace(django_settings.CONFIG, smtp=smtp, email_from="S <s@example.com>")
 
 

@@ -25,8 +25,8 @@ SYSTEM = Actor.system("tests")
 def token(user: User, team_org: object, scopes: list[str] | None = None) -> str:
     org = team_org
     if scopes is None:
-        scopes = allowed_scopes(permissions_of(membership(user, org)))  # type: ignore[arg-type]
-    return create_token(SYSTEM, user, org, "t", scopes)[1]  # type: ignore[arg-type]
+        scopes = allowed_scopes(permissions_of(membership(user, org)))  # type: ignore[arg-type]  # a test passes a deliberately loose value
+    return create_token(SYSTEM, user, org, "t", scopes)[1]  # type: ignore[arg-type]  # a test passes a deliberately loose value
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
 def item(remote_id: str, text: str, **extra: object) -> Item:
-    return Item(network="bluesky", remote_id=remote_id, text=text, published_at=NOW, **extra)  # type: ignore[arg-type]
+    return Item(network="bluesky", remote_id=remote_id, text=text, published_at=NOW, **extra)  # type: ignore[arg-type]  # a test passes a deliberately loose value
 
 
 def test_matches_are_stored_with_their_queries(brand: Brand, analyst: User):

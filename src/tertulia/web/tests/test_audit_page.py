@@ -183,7 +183,7 @@ def test_the_csv_is_the_filtered_list_guarded_and_verifiable(org, admin):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert "no-store" in response["Cache-Control"]
-    text = b"".join(response.streaming_content).decode("utf-8")  # type: ignore[attr-defined]
+    text = b"".join(response.streaming_content).decode("utf-8")  # type: ignore[attr-defined]  # typed as HttpResponseBase
     assert text.startswith("\ufeff" + ",".join(audit_chain.EXPORT_FIELDS))
     assert "'=cmd|" in text and "post.approved" not in text
     entries = audit_chain.read_export(text)
