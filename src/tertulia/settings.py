@@ -257,6 +257,9 @@ TERTULIA_FEEDS_ALLOW_PRIVATE_ADDRESSES = parse_bool(
 TERTULIA_MASTODON_ALLOW_PRIVATE_ADDRESSES = parse_bool(
     "TERTULIA_MASTODON_ALLOW_PRIVATE_ADDRESSES", os.environ.get("TERTULIA_MASTODON_ALLOW_PRIVATE_ADDRESSES")
 )
+TERTULIA_BLUESKY_ALLOW_PRIVATE_ADDRESSES = parse_bool(
+    "TERTULIA_BLUESKY_ALLOW_PRIVATE_ADDRESSES", os.environ.get("TERTULIA_BLUESKY_ALLOW_PRIVATE_ADDRESSES")
+)
 if os.environ.get("TERTULIA_BLUESKY_HANDLE_RESOLVER"):
     TERTULIA_BLUESKY_HANDLE_RESOLVER = os.environ["TERTULIA_BLUESKY_HANDLE_RESOLVER"]
 
@@ -282,6 +285,11 @@ TERTULIA_CRISIS_ACK_LINK_HOURS = parse_count(
     "TERTULIA_CRISIS_ACK_LINK_HOURS", os.environ.get("TERTULIA_CRISIS_ACK_LINK_HOURS"), default=24, minimum=1
 )
 TERTULIA_PUBLIC_URL = (os.environ.get("TERTULIA_PUBLIC_URL") or "").strip().rstrip("/")
+# Crisis detection: per-minute counts older than this many days are deleted every hour, except those of a
+# crisis's window (tertulia.crisis.retention); under 29 is raised to 29, the detector learns from 28.
+TERTULIA_CRISIS_BUCKET_DAYS = parse_count(
+    "TERTULIA_CRISIS_BUCKET_DAYS", os.environ.get("TERTULIA_CRISIS_BUCKET_DAYS"), default=35, minimum=1
+)
 
 # Listening: the Bluesky firehose (a relay such as wss://bsky.network, or a PDS) one worker reads for
 # every organization's queries; empty: off (docs/listening.md#the-bluesky-firehose).

@@ -218,44 +218,42 @@ def _ratio(surge: Surge) -> str:
 def explain(surge: Surge) -> Explanation:
     """The surge told in words, in the current language."""
     brand = surge.brand
-    watched = _watched(surge.watch, brand)
-    if surge.metric == Metric.NEGATIVE:
-        title = _("%(brand)s: negative share at %(observed)s, expected %(expected)s") % {
-            "brand": brand.name,
-            "observed": f"{surge.observed:.0%}",
-            "expected": f"{surge.expected:.0%}",
-        }
+    share = surge.metric == Metric.NEGATIVE
+    numbers = {
+        "brand": brand.name,
+        "watched": _watched(surge.watch, brand),
+        "observed": f"{surge.observed:.0%}" if share else f"{surge.observed:.0f}",
+        "expected": f"{surge.expected:.0%}" if share else f"{surge.expected:.1f}",
+        "minutes": surge.window_minutes,
+        "ratio": _ratio(surge),
+    }
+    if share:
+        title = _("%(brand)s: negative share at %(observed)s, expected %(expected)s") % numbers
         what = ngettext(
             "Negative share of %(watched)s: %(observed)s in the last minute, against %(expected)s "
             "expected at this time (%(ratio)s times).",
             "Negative share of %(watched)s: %(observed)s in the last %(minutes)d minutes, against "
             "%(expected)s expected at this time (%(ratio)s times).",
             surge.window_minutes,
-        ) % {
-            "watched": watched,
-            "observed": f"{surge.observed:.0%}",
-            "expected": f"{surge.expected:.0%}",
-            "minutes": surge.window_minutes,
-            "ratio": _ratio(surge),
-        }
+        ) % numbers
+    elif surge.metric == Metric.PEOPLE:
+        title = _("%(brand)s: %(ratio)s times as many people writing as expected") % numbers
+        what = ngettext(
+            "%(observed)s different people wrote %(watched)s in the last minute, against %(expected)s "
+            "expected at this time (%(ratio)s times as many).",
+            "%(observed)s people wrote %(watched)s in the last %(minutes)d minutes (counted minute by "
+            "minute), against %(expected)s expected at this time (%(ratio)s times as many).",
+            surge.window_minutes,
+        ) % numbers
     else:
-        title = _("%(brand)s: %(ratio)s times the expected volume") % {
-            "brand": brand.name,
-            "ratio": _ratio(surge),
-        }
+        title = _("%(brand)s: %(ratio)s times the expected volume") % numbers
         what = ngettext(
             "%(observed)s %(watched)s in the last minute, against %(expected)s expected at this time "
             "(%(ratio)s times as many).",
             "%(observed)s %(watched)s in the last %(minutes)d minutes, against %(expected)s expected at "
             "this time (%(ratio)s times as many).",
             surge.window_minutes,
-        ) % {
-            "watched": watched,
-            "observed": f"{surge.observed:.0f}",
-            "expected": f"{surge.expected:.1f}",
-            "minutes": surge.window_minutes,
-            "ratio": _ratio(surge),
-        }
+        ) % numbers
     since = _("It started at %(start)s UTC; found at %(found)s UTC.") % {
         "start": f"{surge.started_at:%Y-%m-%d %H:%M}",
         "found": f"{surge.detected_at:%H:%M}",

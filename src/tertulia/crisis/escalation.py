@@ -329,7 +329,7 @@ def _payload(alert: Alert, summary: str) -> dict[str, Any]:
             "metric": surge.metric,
             "observed": finite(surge.observed),
             "expected": finite(surge.expected),
-            "ratio": finite(surge.ratio),
+            "ratio": finite(surge.ratio) if surge.expected > 0 else None,
             "window_minutes": surge.window_minutes,
             "started_at": surge.started_at.isoformat(),
             "top_terms": explanation.terms,

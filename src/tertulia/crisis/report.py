@@ -47,6 +47,7 @@ from tertulia.crisis.models import (
 
 MAX_REPORT = 100_000
 MAX_LESSONS = 20_000
+MIN_FIXED = 12  # characters of a holding statement that every reply with it shares
 
 
 class ReportRefused(ValueError):
@@ -187,8 +188,6 @@ def measure(crisis: Crisis) -> Numbers:
     from tertulia.guard.models import GuardHold, HoldCause, HoldState, ItemKind
     from tertulia.inbox.models import Message
     from tertulia.inbox.models.message import Delivery, Direction
-    from tertulia.publishing.models import Post
-    from tertulia.publishing.models.posts import PostState
 
     start, end = _window(crisis)
     buckets = Bucket.objects.filter(
@@ -217,22 +216,38 @@ def measure(crisis: Crisis) -> Numbers:
         sent_at__gte=crisis.opened_at,
         sent_at__lt=end,
     )
-    posts = Post.objects.filter(
-        _brand_q(crisis),
-        organization_id=crisis.organization_id,
-        scheduled_at__gte=crisis.opened_at,
-        scheduled_at__lt=end,
-    ).exclude(state__in=[PostState.DRAFT])
     return Numbers(
         peak_per_minute=int(peak["total"]) if peak else 0,
         peak_at=peak["minute"] if peak else None,
         volume=int(totals["volume"] or 0),
         negative=int(totals["negative"] or 0),
-        posts_held=posts.count(),
+        posts_held=_posts_held(crisis, end),
         replies_held=held.count(),
         replies_released=held.filter(state=HoldState.RELEASED).count(),
         replies_sent=sent.count(),
         first_statement_at=_first_statement(crisis, sent),
+    )
+
+
+def _posts_held(crisis: Crisis, end: datetime) -> int:
+    """Posts with a delivery that came due while the crisis's pause held publishing (a post moved out of
+    that time before it came due was not held; one cancelled after it came due was)."""
+    from tertulia.publishing.models import DeliveryTarget
+
+    pause = crisis.pause
+    if pause is None:
+        return 0
+    start = max(pause.started_at, crisis.opened_at)
+    until = min(pause.ended_at, end) if pause.ended_at is not None else end
+    if until <= start:
+        return 0
+    return (
+        DeliveryTarget.objects.filter(
+            _brand_q(crisis), organization_id=crisis.organization_id, due_at__gte=start, due_at__lt=until
+        )
+        .values("post_id")
+        .distinct()
+        .count()
     )
 
 
@@ -244,11 +259,11 @@ def _first_statement(crisis: Crisis, sent: object) -> datetime | None:
     if crisis.playbook_id is None:
         return None
     bodies = [
-        body.strip()[:200]
+        fragment
         for body in HoldingStatement.objects.filter(playbook_id=crisis.playbook_id).values_list(
             "body", flat=True
         )
-        if body.strip()
+        if (fragment := _fixed_part(body))
     ]
     if not bodies:
         return None
@@ -257,6 +272,17 @@ def _first_statement(crisis: Crisis, sent: object) -> datetime | None:
         match |= Q(text__contains=body)
     first = sent.filter(match).order_by("sent_at").values_list("sent_at", flat=True).first()
     return first
+
+
+def _fixed_part(body: str) -> str:
+    """The longest stretch of a statement that is the same in every reply sent with it: statements have
+    variables ("Hola, {name}: …") that each reply fills differently. Too short a stretch would match
+    replies that never used the statement, so under MIN_FIXED characters nothing is matched."""
+    from tertulia.inbox.saved_replies import VARIABLE
+
+    parts = [part.strip() for part in VARIABLE.split(body)[::2]]  # split() puts the names at odd places
+    longest = max(parts, key=len, default="")
+    return longest[:200] if len(longest) >= MIN_FIXED else ""
 
 
 # --- writing it ----------------------------------------------------------------------------------

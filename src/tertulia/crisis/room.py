@@ -5,11 +5,13 @@
 - posts held by the pause (deliveries that came due and wait), replies held for a crisis approver,
   and conversations waiting for an answer in the inbox.
 
-Reads only; a handful of aggregate queries.
+Reads only; a handful of aggregate queries. A person limited to some brands sees the numbers of those
+brands only, also in an organization-wide crisis (`brand_ids`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -77,11 +79,13 @@ class Metrics:
         return "".join(BLOCKS[round(m.volume * (len(BLOCKS) - 1) / top)] for m in self.minutes)
 
 
-def _scope(crisis: Crisis) -> Q:
-    return Q(brand_id=crisis.brand_id) if crisis.brand_id is not None else Q()
+def _scope(crisis: Crisis, brand_ids: Sequence[int] | None, path: str = "brand_id") -> Q:
+    scope = Q(**{path: crisis.brand_id}) if crisis.brand_id is not None else Q()
+    return scope & Q(**{f"{path}__in": list(brand_ids)}) if brand_ids is not None else scope
 
 
-def metrics(crisis: Crisis, now: datetime | None = None) -> Metrics:
+def metrics(crisis: Crisis, now: datetime | None = None, brand_ids: Sequence[int] | None = None) -> Metrics:
+    """The crisis's numbers now; `brand_ids`: the brands the viewer works in (None: every brand)."""
     now = now or timezone.now()
     end = now.replace(second=0, microsecond=0)
     start = end - timedelta(minutes=WINDOW_MINUTES - 1)
@@ -92,7 +96,7 @@ def metrics(crisis: Crisis, now: datetime | None = None) -> Metrics:
             minute__gte=start,
             minute__lte=end,
         )
-        .filter(Q(watch__brand_id=crisis.brand_id) if crisis.brand_id is not None else Q())
+        .filter(_scope(crisis, brand_ids, "watch__brand_id"))
         .values("minute")
         .annotate(volume=Sum("volume"), negative=Sum("negative"))
         .order_by("minute")
@@ -103,15 +107,19 @@ def metrics(crisis: Crisis, now: datetime | None = None) -> Metrics:
         at = start + timedelta(minutes=n)
         volume, negative = by_minute.get(at, (0, 0))
         minutes.append(Minute(at, volume, negative))
-    posts = held(crisis.organization, crisis.brand).count() if crisis.state == "active" else 0
+    posts = (
+        held(crisis.organization, crisis.brand).filter(_scope(crisis, brand_ids)).count()
+        if crisis.state == "active"
+        else 0
+    )
     replies = GuardHold.objects.filter(
-        _scope(crisis),
+        _scope(crisis, brand_ids),
         organization_id=crisis.organization_id,
         cause=HoldCause.CRISIS,
         state=HoldState.PENDING,
     ).count()
     waiting = Conversation.objects.filter(
-        _scope(crisis),
+        _scope(crisis, brand_ids),
         organization_id=crisis.organization_id,
         status=Status.OPEN,
         awaiting_since__isnull=False,

@@ -14,8 +14,18 @@ def escalate_alerts() -> None:
 
 
 # --- detect: count, relearn, test every watch (tertulia.crisis.detection.run; claimed per watch) -----
-@every(60.0, name="crisis.detect")
+# 5 s past each minute: the minute just ended is complete (a webhook's message has had time to land),
+# and a surge is found within seconds of its count instead of up to a minute later.
+@every(60.0, name="crisis.detect", offset=5.0)
 def detect_surges() -> None:
     from tertulia.crisis.detection.run import detect_all
 
     detect_all()
+
+
+# --- retention: delete old per-minute counts (tertulia.crisis.retention; batched, safe on every worker) -
+@every(3600.0, name="crisis.prune")
+def prune_buckets() -> None:
+    from tertulia.crisis.retention import prune_buckets as prune
+
+    prune()

@@ -84,7 +84,9 @@ def seed_history(brand: Brand, level: float, now: datetime, seed: int = 2026) ->
         volume = _poisson(rng, mean)
         if volume:
             negative = sum(1 for _ in range(volume) if rng.random() < share)
-            rows.append(Bucket(watch=watch, minute=moment, volume=volume, negative=negative))
+            # Now and then someone writes twice in a minute.
+            people = volume - sum(1 for _ in range(volume - 1) if rng.random() < 0.15)
+            rows.append(Bucket(watch=watch, minute=moment, volume=volume, negative=negative, people=people))
         moment += timedelta(minutes=1)
     with transaction.atomic():
         Bucket.objects.filter(watch=watch, minute__gte=start, minute__lt=end).delete()

@@ -24,27 +24,40 @@ class Job:
     every: float
     func: Callable[[], object]
     next_run: float = 0.0
+    # Run at this many seconds past each period of the wall clock (e.g. 5 s after every minute), so
+    # work about complete minutes starts right after they end instead of up to a period later.
+    offset: float | None = None
+
+    def after(self, now: float, wall: float) -> float:
+        """The monotonic time of the next run, for a run that started at `now` (monotonic) / `wall`."""
+        if self.offset is None:
+            return now + self.every
+        wait = (self.offset - wall) % self.every
+        return now + (wait if wait >= 1.0 else wait + self.every)  # not twice within a second
 
 
 JOBS: dict[str, Job] = {}
 
 
-def every(seconds: float, name: str | None = None) -> Callable[[Callable[[], object]], Callable[[], object]]:
+def every(
+    seconds: float, name: str | None = None, offset: float | None = None
+) -> Callable[[Callable[[], object]], Callable[[], object]]:
     def register(func: Callable[[], object]) -> Callable[[], object]:
         key = name or f"{func.__module__}.{func.__qualname__}"
-        JOBS[key] = Job(name=key, every=seconds, func=func)
+        JOBS[key] = Job(name=key, every=seconds, func=func, offset=offset)
         return func
 
     return register
 
 
-def run_due(now: float | None = None) -> list[str]:
+def run_due(now: float | None = None, wall: float | None = None) -> list[str]:
     now = time.monotonic() if now is None else now
+    wall = time.time() if wall is None else wall
     ran = []
     for job in list(JOBS.values()):
         if now < job.next_run:
             continue
-        job.next_run = now + job.every
+        job.next_run = job.after(now, wall)
         close_old_connections()
         try:
             job.func()

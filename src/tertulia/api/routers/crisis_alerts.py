@@ -156,7 +156,7 @@ def _out(alert: Alert) -> dict[str, object]:
             "window_minutes": alert.surge.window_minutes,
             "observed": alert_actions.finite(alert.surge.observed),
             "expected": alert_actions.finite(alert.surge.expected),
-            "ratio": alert_actions.finite(alert.surge.ratio),
+            "ratio": alert_actions.finite(alert.surge.ratio) if alert.surge.expected > 0 else None,
             "p_value": alert.surge.p_value,
         },
         "explanation": None

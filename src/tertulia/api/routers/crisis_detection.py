@@ -60,7 +60,7 @@ class DetectedSurgeOut(Schema):
     window_minutes: int
     observed: float
     expected: float
-    ratio: float
+    ratio: float | None = Field(..., description="observed / expected (null when nothing was expected).")
     p_value: float
     is_rehearsal: bool
     explanation: dict[str, Any] = Field(
@@ -108,7 +108,7 @@ def _surge_out(surge: Surge) -> dict[str, object]:
         "window_minutes": surge.window_minutes,
         "observed": _finite(surge.observed),
         "expected": _finite(surge.expected),
-        "ratio": _finite(surge.ratio),
+        "ratio": _finite(surge.ratio) if surge.expected > 0 else None,
         "p_value": surge.p_value,
         "is_rehearsal": surge.is_rehearsal,
         "explanation": surge.explanation if isinstance(surge.explanation, dict) else {},

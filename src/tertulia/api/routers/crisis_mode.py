@@ -25,6 +25,7 @@ from tertulia.api.pagination import Pagination
 from tertulia.api.schemas import MAX_ID, Input, ObjectId, Text, UserId
 from tertulia.api.scopes import Scope
 from tertulia.core.models import Brand, Membership, User
+from tertulia.core.permissions import brand_ids_of
 from tertulia.crisis import mode, room
 from tertulia.crisis.models import (
     Alert,
@@ -169,8 +170,9 @@ def _summary(crisis: Crisis) -> dict[str, Any]:
     }
 
 
-def _detail(crisis: Crisis) -> dict[str, Any]:
-    numbers = room.metrics(crisis)
+def _detail(crisis: Crisis, ctx: ApiContext) -> dict[str, Any]:
+    # A caller limited to some brands gets the numbers of those brands only.
+    numbers = room.metrics(crisis, brand_ids=brand_ids_of(ctx.member))
     entries = list(crisis.timeline.order_by("-at", "-id")[:TIMELINE_SHOWN])
     entries.reverse()
     pinned = (
@@ -213,7 +215,7 @@ def list_crises(request: HttpRequest, filters: Query[CrisisFilter]) -> list[dict
 )
 def get_crisis(request: HttpRequest, crisis_id: ObjectId) -> dict[str, Any]:
     ctx = require(request, Scope.CRISIS_READ)
-    return _detail(_crisis(ctx, crisis_id))
+    return _detail(_crisis(ctx, crisis_id), ctx)
 
 
 @router.post(
@@ -243,7 +245,7 @@ def start_crisis(request: HttpRequest, payload: CrisisStartIn) -> Status[dict[st
         )
     except mode.CrisisRefused as refused:
         raise _refused(refused) from None
-    return Status(200 if already is not None and already.pk == crisis.pk else 201, _detail(crisis))
+    return Status(200 if already is not None and already.pk == crisis.pk else 201, _detail(crisis, ctx))
 
 
 @router.post("/crisis/crises/{crisis_id}/end", response=CrisisDetailOut, summary="End crisis mode")
@@ -255,7 +257,7 @@ def end_crisis(request: HttpRequest, crisis_id: ObjectId, payload: CrisisEndIn) 
         )
     except mode.CrisisRefused as refused:
         raise _refused(refused) from None
-    return _detail(crisis)
+    return _detail(crisis, ctx)
 
 
 def _person(crisis: Crisis, user_id: int) -> User:
@@ -279,7 +281,7 @@ def assign_crisis_role(request: HttpRequest, crisis_id: ObjectId, payload: Crisi
         mode.assign_role(ctx.actor(request), crisis, _person(crisis, payload.user_id), payload.role)
     except mode.CrisisRefused as refused:
         raise _refused(refused) from None
-    return _detail(crisis)
+    return _detail(crisis, ctx)
 
 
 @router.delete(

@@ -19,6 +19,13 @@ pending sign-in keeps only `state` and `code_verifier`. So the key is derived fr
 code verifier and Django's SECRET_KEY (HMAC, then a P-256 scalar): the same on both
 steps, unknowable to the authorization server (which sees the verifier at the token
 request but not our secret), and kept as a JWK in the vault with the tokens afterwards.
+
+Discovery is a chain of requests to hosts that whoever controls a handle or DID chooses (the
+did:web host, the PDS, the authorization server and its endpoints): every request of this module
+goes through the outbound policy (`tertulia.core.outbound`, docs/outbound.md), so none of them
+can reach an internal address. `TERTULIA_BLUESKY_ALLOW_PRIVATE_ADDRESSES` opens every address
+(the reference network the tests run on 127.0.0.1); the operator's own PLC directory and handle
+resolver, when configured, are allowed at their host and port.
 """
 
 from __future__ import annotations
@@ -41,7 +48,14 @@ from django.conf import settings
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
-from tertulia.connectors.base import AuthenticationFailed, ConnectorError, TemporaryFailure
+from tertulia.connectors.base import AuthenticationFailed, ConnectorError, ContentRejected, TemporaryFailure
+from tertulia.core.outbound import (
+    OutboundFailed,
+    OutboundRefused,
+    Policy,
+    guarded_client,
+    parse_allow_list,
+)
 
 SCOPE = "atproto transition:generic"
 METADATA_PATH = "/oauth/bluesky/client-metadata.json"
@@ -238,15 +252,65 @@ class Discovered:
     pds: str = ""  # the protected resource the discovery started from, if it was a PDS
 
 
+def _configured_hosts() -> list[str]:
+    """Allow-list entries (host:port) for the PLC directory and handle resolver the operator set:
+    their own services, which may well be on a private network."""
+    entries = []
+    for name in ("TERTULIA_BLUESKY_PLC_URL", "TERTULIA_BLUESKY_HANDLE_RESOLVER"):
+        configured = str(getattr(settings, name, "") or "")
+        try:
+            parts = urlsplit(configured)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            continue  # not an address: its requests fail the policy's own checks
+        if parts.hostname:
+            host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+            entries.append(f"{host}:{port}")
+    return entries
+
+
+def outbound_policy() -> Policy:
+    """The shared outbound policy (docs/outbound.md), plus the operator's Bluesky services; the
+    setting `TERTULIA_BLUESKY_ALLOW_PRIVATE_ADDRESSES` opens every address and port (the tests)."""
+    any_address = bool(getattr(settings, "TERTULIA_BLUESKY_ALLOW_PRIVATE_ADDRESSES", False))
+    policy = Policy.from_settings(any_address=any_address)
+    extra = _configured_hosts()
+    if any_address or not extra:
+        return policy
+    raw = getattr(settings, "TERTULIA_OUTBOUND_ALLOW", "") or ""
+    text = raw if isinstance(raw, str) else ",".join(str(item) for item in raw)
+    try:
+        return Policy(allow=parse_allow_list(",".join([text, *extra])))
+    except ValueError:
+        return policy  # a configured address the allow-list cannot name: the plain policy decides
+
+
 def http_client() -> httpx.Client:
-    return httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False)
+    """For every request to a server discovery found: checked and pinned, no redirects followed."""
+    return guarded_client(outbound_policy(), timeout=TIMEOUT_SECONDS)
+
+
+def address_refused(url: str, refused: Exception) -> ContentRejected:
+    """The policy refused a server's address: nothing was sent, and trying again changes nothing."""
+    try:
+        server = urlsplit(url).netloc[:100] or url[:100]
+    except ValueError:
+        server = url[:100]
+    # httpx's own message is not for a person (nor translated); the policy's are.
+    reason = str(refused) if isinstance(refused, OutboundRefused) else _("That is not a valid web address.")
+    return ContentRejected(
+        _("This server's address is not allowed (%(server)s): %(reason)s")
+        % {"server": server, "reason": reason}
+    )
 
 
 def _get_json(http: httpx.Client, url: str) -> dict[str, Any] | None:
     """A small JSON document, None when it is not there; network trouble is temporary."""
     try:
         response = http.get(url, headers={"Accept": "application/json"})
-    except httpx.HTTPError as exc:
+    except (OutboundRefused, httpx.InvalidURL) as refused:
+        raise address_refused(url, refused) from refused
+    except (httpx.HTTPError, OutboundFailed) as exc:
         raise TemporaryFailure(
             _("Bluesky could not be reached: %(error)s") % {"error": type(exc).__name__}
         ) from exc
@@ -400,7 +464,9 @@ def dpop_post(
         proof = key.proof("POST", url, nonces.get(url))
         try:
             response = http.post(url, data=dict(form), headers={"DPoP": proof, "Accept": "application/json"})
-        except httpx.HTTPError as exc:
+        except (OutboundRefused, httpx.InvalidURL) as refused:
+            raise address_refused(url, refused) from refused
+        except (httpx.HTTPError, OutboundFailed) as exc:
             raise TemporaryFailure(
                 _("Bluesky could not be reached: %(error)s") % {"error": type(exc).__name__}
             ) from exc

@@ -4,6 +4,10 @@ Every request spends from the account's budget in `tertulia.connectors.ratelimit
 first (Mastodon allows 300 requests per 5 minutes per account), and every
 response's `X-RateLimit-*` headers replace our count with the instance's own.
 A 429 holds off every worker until the instance's reset time.
+
+The instance's address was typed by a person, so every request goes through the outbound policy
+(`tertulia.core.outbound`): it was checked when the account was connected, but its DNS may have
+changed since (rebinding it to an internal address), so each connection is checked and pinned again.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +31,7 @@ from tertulia.connectors.base import (
     RemoteNotFound,
     TemporaryFailure,
 )
+from tertulia.core.outbound import OutboundFailed, OutboundRefused, Policy, guarded_client
 
 NETWORK = "mastodon"
 BUCKET = "requests"
@@ -42,6 +48,22 @@ _LINK = re.compile(r'<([^>]+)>\s*;\s*rel="([^"]+)"')
 def parse_link_header(value: str) -> dict[str, str]:
     """`Link: <url>; rel="next", <url>; rel="prev"` as {"next": url, "prev": url}."""
     return {rel: url for url, rel in _LINK.findall(value)}
+
+
+def outbound_policy() -> Policy:
+    """The shared outbound policy (docs/outbound.md); `TERTULIA_MASTODON_ALLOW_PRIVATE_ADDRESSES`
+    still opens every address and port to Mastodon requests (the tests)."""
+    return Policy.from_settings(
+        any_address=bool(getattr(settings, "TERTULIA_MASTODON_ALLOW_PRIVATE_ADDRESSES", False))
+    )
+
+
+def address_refused(server: str, refused: OutboundRefused) -> ContentRejected:
+    """The policy refused the instance's address: no request was sent, and trying again changes nothing."""
+    return ContentRejected(
+        _("This server's address is not allowed (%(server)s): %(reason)s")
+        % {"server": server, "reason": str(refused)}
+    )
 
 
 def parse_time(value: str) -> datetime:
@@ -77,9 +99,14 @@ class MastodonHTTP:
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if access_token:
             headers["Authorization"] = f"Bearer {access_token}"
-        self.client = httpx.Client(
-            base_url=self.base_url, headers=headers, timeout=TIMEOUT, transport=transport
-        )
+        if transport is not None:  # the caller's (tests, or an already guarded transport)
+            self.client = httpx.Client(
+                base_url=self.base_url, headers=headers, timeout=TIMEOUT, transport=transport
+            )
+        else:
+            self.client = guarded_client(
+                outbound_policy(), base_url=self.base_url, headers=headers, timeout=TIMEOUT
+            )
 
     def close(self) -> None:
         self.client.close()
@@ -100,9 +127,11 @@ class MastodonHTTP:
             response = self.client.request(
                 method, path, params=params, json=json, data=data, files=files, headers=headers
             )
+        except OutboundRefused as refused:
+            raise address_refused(self.base_url, refused) from refused
         except httpx.TimeoutException as error:
             raise TemporaryFailure(_("Mastodon did not answer in time.")) from error
-        except httpx.TransportError as error:
+        except (httpx.TransportError, OutboundFailed) as error:
             raise TemporaryFailure(_("Could not reach the Mastodon instance.")) from error
         self.observe(response)
         raise_for_status(response, self.limiter_key)

@@ -17,7 +17,6 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -50,6 +49,7 @@ from tertulia.connectors.mastodon.client import (
     USER_AGENT,
     MastodonHTTP,
     error_message,
+    outbound_policy,
     parse_link_header,
     raise_for_status,
 )
@@ -57,7 +57,6 @@ from tertulia.connectors.mastodon.streaming import stream_mentions
 from tertulia.core.outbound import (
     OutboundFailed,
     OutboundRefused,
-    Policy,
     check_url,
     checked_addresses,
     guarded_client,
@@ -438,14 +437,6 @@ class MastodonConnector(Connector):
 
 def _unreachable(instance: str) -> str:
     return _("Could not reach %(server)s. Check the address and try again.") % {"server": instance}
-
-
-def outbound_policy() -> Policy:
-    """The shared outbound policy (docs/outbound.md); `TERTULIA_MASTODON_ALLOW_PRIVATE_ADDRESSES`
-    still opens every address and port to Mastodon requests (the tests)."""
-    return Policy.from_settings(
-        any_address=bool(getattr(settings, "TERTULIA_MASTODON_ALLOW_PRIVATE_ADDRESSES", False))
-    )
 
 
 def _refuse_private_address(instance: str) -> None:

@@ -6,6 +6,11 @@ heartbeats). This client yields an `InboundItem` for every mention, reply, quote
 or DM, and returns when the server closes the stream; reconnecting, and
 catching up with `fetch_inbound` from the last cursor after a gap, is the
 caller's job (nothing is lost: the REST cursor is the source of truth).
+
+The streaming address comes from the instance, whose address a person typed: the connection goes
+through the outbound policy (`tertulia.core.outbound`), checked and pinned like every other
+Mastodon request. The guarded client has per-step timeouts only, no deadline for the whole
+request, so a stream stays open as long as heartbeats keep arriving (`STREAM_TIMEOUT`'s read).
 """
 
 from __future__ import annotations
@@ -14,10 +19,12 @@ import json
 from collections.abc import Iterable, Iterator
 
 import httpx
+from django.utils.translation import gettext as _
 
-from tertulia.connectors.base import InboundItem
-from tertulia.connectors.mastodon.client import USER_AGENT, raise_for_status
+from tertulia.connectors.base import InboundItem, TemporaryFailure
+from tertulia.connectors.mastodon.client import USER_AGENT, address_refused, outbound_policy, raise_for_status
 from tertulia.connectors.mastodon.parsing import item_from_notification
+from tertulia.core.outbound import OutboundFailed, OutboundRefused, guarded_client
 
 STREAM_PATH = "/api/v1/streaming/user/notification"
 # Mastodon sends a heartbeat comment every few seconds; silence this long means a dead connection.
@@ -45,16 +52,32 @@ def parse_sse(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
         yield event, "\n".join(data)
 
 
-def stream_mentions(streaming_url: str, access_token: str) -> Iterator[InboundItem]:
+def stream_mentions(
+    streaming_url: str, access_token: str, transport: httpx.BaseTransport | None = None
+) -> Iterator[InboundItem]:
+    """Mentions as they arrive; `transport` is the tests' (otherwise the outbound policy's)."""
+    base_url = streaming_url.rstrip("/")
     headers = {
         "Authorization": f"Bearer {access_token}",
         "Accept": "text/event-stream",
         "User-Agent": USER_AGENT,
     }
-    with (
-        httpx.Client(base_url=streaming_url.rstrip("/"), headers=headers, timeout=STREAM_TIMEOUT) as client,
-        client.stream("GET", STREAM_PATH) as response,
-    ):
+    if transport is not None:
+        client = httpx.Client(base_url=base_url, headers=headers, timeout=STREAM_TIMEOUT, transport=transport)
+    else:
+        client = guarded_client(outbound_policy(), base_url=base_url, headers=headers, timeout=STREAM_TIMEOUT)
+    try:
+        yield from _mentions(client)
+    except OutboundRefused as refused:
+        raise address_refused(base_url, refused) from refused
+    except (httpx.TransportError, OutboundFailed) as error:
+        raise TemporaryFailure(_("Could not reach the Mastodon instance.")) from error
+    finally:
+        client.close()
+
+
+def _mentions(client: httpx.Client) -> Iterator[InboundItem]:
+    with client.stream("GET", STREAM_PATH) as response:
         if response.status_code >= 400:
             response.read()
             raise_for_status(response)

@@ -1,7 +1,9 @@
 """Per-minute counts of what each watch follows, into crisis.Bucket rows.
 
 A brand watch counts the inbound inbox messages of the brand's channels by the minute the network says
-they were written (`sent_at`); a query watch counts a listening query's matches by `published_at`.
+they were written (`sent_at`); a query watch counts a listening query's matches by `published_at`. Each
+minute has its messages, the negative ones, and how many different people wrote them (by the network's
+author id, else the handle; a message with neither counts as one person).
 Each pass recounts the minutes from `LATE_MINUTES` before `Watch.counted_until` up to the last complete
 minute and *sets* their buckets (never adds), so a pass is idempotent, two passes give the same rows,
 and a message that arrives late (a slow poll, a webhook retry) lands in its minute at the next pass.
@@ -17,8 +19,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Q
-from django.db.models.functions import TruncMinute
+from django.db.models import CharField, Count, Exists, OuterRef, Q, Value
+from django.db.models.functions import Cast, Coalesce, NullIf, TruncMinute
 
 from tertulia.core.models import Brand
 from tertulia.crisis.models import Bucket, Watch, WatchKind
@@ -38,32 +40,26 @@ def floor_minute(moment: datetime) -> datetime:
 
 def ensure_watches() -> int:
     """A brand watch for every brand, a query watch for every active listening query; the watches of
-    queries no longer active are deactivated (their history stays). Returns how many were created."""
-    created = 0
-    watched = set(Watch.objects.filter(kind=WatchKind.BRAND).values_list("brand_id", flat=True))
+    queries no longer active are deactivated (their history stays). Returns how many were created.
+    Runs every minute: each step is one query that finds nothing when nothing changed (NOT EXISTS
+    and joins, never the ids of every watch in Python)."""
+    brand_watched = Watch.objects.filter(kind=WatchKind.BRAND, brand_id=OuterRef("pk"))
     missing = [
         Watch(organization_id=org_id, brand_id=brand_id, kind=WatchKind.BRAND)
-        for brand_id, org_id in Brand.objects.exclude(pk__in=watched).values_list("pk", "organization_id")
-    ]
-    queries = dict(Watch.objects.filter(kind=WatchKind.QUERY).values_list("query_id", "is_active"))
-    active = ListeningQuery.objects.filter(is_active=True)
-    missing += [
-        Watch(organization_id=org_id, brand_id=brand_id, kind=WatchKind.QUERY, query_id=query_id)
-        for query_id, brand_id, org_id in active.exclude(pk__in=list(queries)).values_list(
-            "pk", "brand_id", "organization_id"
+        for brand_id, org_id in Brand.objects.filter(~Exists(brand_watched)).values_list(
+            "pk", "organization_id"
         )
     ]
-    if missing:
-        created = len(Watch.objects.bulk_create(missing, ignore_conflicts=True))
-    active_ids = set(active.values_list("pk", flat=True))
-    stale = [query_id for query_id, is_active in queries.items() if is_active and query_id not in active_ids]
-    revived = [
-        query_id for query_id, is_active in queries.items() if not is_active and query_id in active_ids
+    query_watched = Watch.objects.filter(kind=WatchKind.QUERY, query_id=OuterRef("pk"))
+    missing += [
+        Watch(organization_id=org_id, brand_id=brand_id, kind=WatchKind.QUERY, query_id=query_id)
+        for query_id, brand_id, org_id in ListeningQuery.objects.filter(is_active=True)
+        .filter(~Exists(query_watched))
+        .values_list("pk", "brand_id", "organization_id")
     ]
-    if stale:
-        Watch.objects.filter(kind=WatchKind.QUERY, query_id__in=stale).update(is_active=False)
-    if revived:
-        Watch.objects.filter(kind=WatchKind.QUERY, query_id__in=revived).update(is_active=True)
+    created = len(Watch.objects.bulk_create(missing, ignore_conflicts=True)) if missing else 0
+    Watch.objects.filter(kind=WatchKind.QUERY, is_active=True, query__is_active=False).update(is_active=False)
+    Watch.objects.filter(kind=WatchKind.QUERY, is_active=False, query__is_active=True).update(is_active=True)
     return created
 
 
@@ -79,30 +75,33 @@ def count(watch: Watch, now: datetime, *, save: bool = True) -> int:
     if start >= end:
         return 0
     counted = {minute: values for minute, values in _counts(watch, start, end).items() if values[0]}
+    fields = ["volume", "negative", "people"]
     # Set, never add (under the watch's lock, in the caller's transaction), so counting twice gives the
     # same rows; only what differs is written: usually the one new minute.
     stored = {
-        floor_minute(minute): (pk, volume, negative)
-        for pk, minute, volume, negative in Bucket.objects.filter(
+        floor_minute(minute): (pk, (volume, negative, people))
+        for pk, minute, volume, negative, people in Bucket.objects.filter(
             watch=watch, minute__gte=start, minute__lt=end
-        ).values_list("pk", "minute", "volume", "negative")
+        ).values_list("pk", "minute", *fields)
     }
     new = [
-        Bucket(watch=watch, minute=minute, volume=volume, negative=negative)
-        for minute, (volume, negative) in counted.items()
+        Bucket(watch=watch, minute=minute, volume=volume, negative=negative, people=people)
+        for minute, (volume, negative, people) in counted.items()
         if minute not in stored
     ]
     changed = [
-        Bucket(pk=stored[minute][0], watch=watch, minute=minute, volume=volume, negative=negative)
-        for minute, (volume, negative) in counted.items()
-        if minute in stored and stored[minute][1:] != (volume, negative)
+        Bucket(
+            pk=stored[minute][0], watch=watch, minute=minute, volume=volume, negative=negative, people=people
+        )
+        for minute, (volume, negative, people) in counted.items()
+        if minute in stored and stored[minute][1] != (volume, negative, people)
     ]
     # Minutes that no longer have anything (a message deleted from the database) lose their bucket.
-    gone = [pk for minute, (pk, _, _) in stored.items() if minute not in counted]
+    gone = [pk for minute, (pk, _) in stored.items() if minute not in counted]
     if new:
         Bucket.objects.bulk_create(new, batch_size=1000)
     if changed:
-        Bucket.objects.bulk_update(changed, ["volume", "negative"], batch_size=1000)
+        Bucket.objects.bulk_update(changed, fields, batch_size=1000)
     if gone:
         Bucket.objects.filter(pk__in=gone).delete()
     watch.counted_until = end - timedelta(minutes=1)
@@ -111,7 +110,12 @@ def count(watch: Watch, now: datetime, *, save: bool = True) -> int:
     return len(new) + len(changed) + len(gone)
 
 
-def _counts(watch: Watch, start: datetime, end: datetime) -> dict[datetime, tuple[int, int]]:
+def _person(*fields: str) -> Coalesce:
+    """Who wrote a row: the first of these fields that is not empty, else the row itself (its id)."""
+    return Coalesce(*(NullIf(field, Value("")) for field in fields), Cast("id", CharField()))
+
+
+def _counts(watch: Watch, start: datetime, end: datetime) -> dict[datetime, tuple[int, int, int]]:
     negative = Q(sentiment=Sentiment.NEGATIVE)
     rows: Iterable[dict[str, Any]]
     if watch.kind == WatchKind.QUERY:
@@ -119,7 +123,11 @@ def _counts(watch: Watch, start: datetime, end: datetime) -> dict[datetime, tupl
             QueryMatch.objects.filter(query_id=watch.query_id, published_at__gte=start, published_at__lt=end)
             .annotate(bucket=TruncMinute("published_at", tzinfo=UTC))
             .values("bucket")
-            .annotate(volume=Count("id"), negative=Count("id", filter=negative))
+            .annotate(
+                volume=Count("id"),
+                negative=Count("id", filter=negative),
+                people=Count(_person("mention__author_handle"), distinct=True),
+            )
         )
     else:
         rows = (
@@ -133,6 +141,10 @@ def _counts(watch: Watch, start: datetime, end: datetime) -> dict[datetime, tupl
             )
             .annotate(bucket=TruncMinute("sent_at", tzinfo=UTC))
             .values("bucket")
-            .annotate(volume=Count("id"), negative=Count("id", filter=negative))
+            .annotate(
+                volume=Count("id"),
+                negative=Count("id", filter=negative),
+                people=Count(_person("author_remote_id", "author_handle"), distinct=True),
+            )
         )
-    return {floor_minute(row["bucket"]): (row["volume"], row["negative"]) for row in rows}
+    return {floor_minute(row["bucket"]): (row["volume"], row["negative"], row["people"]) for row in rows}

@@ -91,7 +91,8 @@ def explain(watch: Watch, finding: Finding, start: datetime, end: datetime) -> d
         "expected": round(finding.expected, 4),
         "ratio": round(finding.ratio, 2) if finding.expected > 0 else None,
         "p_value": finding.p_value,
-        "messages": finding.total,
+        # A people surge's total is people: the messages are those read (at most MAX_POSTS).
+        "messages": len(posts) if finding.metric == "people" else finding.total,
         "negative": sum(1 for post in posts if post.sentiment == Sentiment.NEGATIVE),
         "top_terms": [term.as_json() for term in terms],
         "authors": _authors(focus),

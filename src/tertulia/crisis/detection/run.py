@@ -27,7 +27,7 @@ from tertulia.crisis.detection.baseline import (
     minute_at,
     minute_index,
 )
-from tertulia.crisis.detection.surge import HISTORY_MINUTES, Finding, detect, is_over
+from tertulia.crisis.detection.surge import HISTORY_MINUTES, Finding, People, detect, is_over
 from tertulia.crisis.models import Bucket, Surge, Watch
 
 logger = logging.getLogger(__name__)
@@ -76,10 +76,10 @@ def process(watch_id: int, now: datetime) -> list[Surge] | None:
         if watch.evaluated_at is not None and counting.floor_minute(watch.evaluated_at) >= minute:
             return None
         counting.count(watch, now, save=False)
-        baseline = refresh_baseline(watch, now)
+        baseline, people = refresh_baseline(watch, now)
         if not baseline.ready:
             baseline = rehearsal_baseline(watch, now) or baseline
-        new = evaluate(watch, baseline, now)
+        new = evaluate(watch, baseline, now, people)
         # In the same transaction: a surge is never recorded without its alert (which would also keep the
         # metric "open" and silence it). The alert's people are told once this commits.
         for surge in new:
@@ -89,13 +89,17 @@ def process(watch_id: int, now: datetime) -> list[Surge] | None:
     return new
 
 
-def refresh_baseline(watch: Watch, now: datetime) -> Baseline:
-    if watch.baseline_at is not None and now - watch.baseline_at < RELEARN_EVERY and watch.baseline:
-        return Baseline.from_json(watch.baseline)
-    baseline = learn(history(watch, now))
-    watch.baseline, watch.baseline_at = baseline.as_json(), now
+def refresh_baseline(watch: Watch, now: datetime) -> tuple[Baseline, Baseline]:
+    """The baselines of messages and of people per minute, relearned when due (or never learned)."""
+    stored = watch.baseline or {}
+    fresh = watch.baseline_at is not None and now - watch.baseline_at < RELEARN_EVERY
+    if fresh and stored and isinstance(stored.get("people"), dict):
+        return Baseline.from_json(stored), Baseline.from_json(stored["people"])
+    messages, people = history(watch, now)
+    baseline, people_baseline = learn(messages), learn(people)
+    watch.baseline, watch.baseline_at = baseline.as_json() | {"people": people_baseline.as_json()}, now
     Watch.objects.filter(pk=watch.pk).update(baseline=watch.baseline, baseline_at=now)
-    return baseline
+    return baseline, people_baseline
 
 
 def rehearsal_baseline(watch: Watch, now: datetime) -> Baseline | None:
@@ -112,8 +116,9 @@ def rehearsal_baseline(watch: Watch, now: datetime) -> Baseline | None:
     return None
 
 
-def history(watch: Watch, now: datetime) -> list[HourCount]:
-    """The complete hours since the watch's first message (at most 28 days), the empty ones included."""
+def history(watch: Watch, now: datetime) -> tuple[list[HourCount], list[HourCount]]:
+    """The complete hours since the watch's first message (at most 28 days), the empty ones included: of
+    messages (with the negative ones), and of people."""
     end = counting.floor_minute(now).replace(minute=0)
     oldest = end - timedelta(days=counting.HISTORY_DAYS)
     first = (
@@ -123,46 +128,63 @@ def history(watch: Watch, now: datetime) -> list[HourCount]:
         .first()
     )
     if first is None:
-        return []
+        return [], []
     start = counting.floor_minute(first).replace(minute=0)
     rows = {
         counting.floor_minute(row["hour"]): row
         for row in Bucket.objects.filter(watch=watch, minute__gte=start, minute__lt=end)
         .annotate(hour=TruncHour("minute", tzinfo=UTC))
         .values("hour")
-        .annotate(total=Sum("volume"), angry=Sum("negative"), squares=Sum(F("volume") * F("volume")))
+        .annotate(
+            total=Sum("volume"),
+            angry=Sum("negative"),
+            squares=Sum(F("volume") * F("volume")),
+            # Not named "people": F("people") below would mean the annotation, not the column.
+            writers=Sum("people"),
+            writers_squares=Sum(F("people") * F("people")),
+        )
     }
-    hours = []
+    messages, people = [], []
     moment = start
     while moment < end:
         row = rows.get(moment)
         hour_of_week = moment.weekday() * 24 + moment.hour
         if row is None:
-            hours.append(HourCount(hour_of_week, 0, 0, 0))
+            messages.append(HourCount(hour_of_week, 0, 0, 0))
+            people.append(HourCount(hour_of_week, 0, 0, 0))
         else:
-            hours.append(HourCount(hour_of_week, row["total"], row["angry"], row["squares"]))
+            messages.append(HourCount(hour_of_week, row["total"], row["angry"], row["squares"]))
+            people.append(HourCount(hour_of_week, row["writers"], 0, row["writers_squares"]))
         moment += timedelta(hours=1)
-    return hours
+    return messages, people
 
 
-def series(watch: Watch, last: int) -> tuple[list[int], list[int]]:
-    """Volumes and negatives of the minutes (indexes) last - HISTORY_MINUTES + 1 … last."""
+def series(watch: Watch, last: int) -> tuple[list[int], list[int], list[int]]:
+    """Volumes, negatives and people of the minutes (indexes) last - HISTORY_MINUTES + 1 … last."""
     first = last - HISTORY_MINUTES + 1
-    volumes, negatives = [0] * HISTORY_MINUTES, [0] * HISTORY_MINUTES
-    for moment, volume, negative in Bucket.objects.filter(
+    volumes, negatives, people = [0] * HISTORY_MINUTES, [0] * HISTORY_MINUTES, [0] * HISTORY_MINUTES
+    for moment, volume, negative, persons in Bucket.objects.filter(
         watch=watch, minute__gte=minute_at(first), minute__lte=minute_at(last)
-    ).values_list("minute", "volume", "negative"):
+    ).values_list("minute", "volume", "negative", "people"):
         i = minute_index(moment) - first
-        volumes[i], negatives[i] = volume, negative
-    return volumes, negatives
+        volumes[i], negatives[i], people[i] = volume, negative, persons
+    return volumes, negatives, people
 
 
-def evaluate(watch: Watch, baseline: Baseline, now: datetime) -> list[Surge]:
+def evaluate(
+    watch: Watch, baseline: Baseline, now: datetime, people_baseline: Baseline | None = None
+) -> list[Surge]:
     if watch.counted_until is None:
         return []
     last = minute_index(watch.counted_until)
-    volumes, negatives = series(watch, last)
-    expected = baseline.expected_series(last - HISTORY_MINUTES + 1, HISTORY_MINUTES)
+    volumes, negatives, people_counts = series(watch, last)
+    first = last - HISTORY_MINUTES + 1
+    expected = baseline.expected_series(first, HISTORY_MINUTES)
+    people = (
+        People(people_counts, people_baseline.expected_series(first, HISTORY_MINUTES), people_baseline)
+        if people_baseline is not None and people_baseline.ready
+        else None
+    )
     # One query: the open surges, and those that ended within the minutes read (their tails).
     recent = list(
         Surge.objects.filter(watch=watch)
@@ -173,13 +195,21 @@ def evaluate(watch: Watch, baseline: Baseline, now: datetime) -> list[Surge]:
     # The latest end per metric (later rows overwrite earlier ones).
     quiet_after = {s.metric: minute_index(s.ended_at) for s in recent if s.ended_at is not None}
     for metric, surge in list(open_surges.items()):
-        if is_over(metric, volumes, negatives, expected, baseline, last):
+        if is_over(metric, volumes, negatives, expected, baseline, last, people):
             surge.ended_at = now
             surge.save(update_fields=["ended_at"])
             del open_surges[metric]
             quiet_after[metric] = minute_index(now)
     findings = detect(
-        volumes, negatives, expected, baseline, watch.sensitivity, last, frozenset(open_surges), quiet_after
+        volumes,
+        negatives,
+        expected,
+        baseline,
+        watch.sensitivity,
+        last,
+        frozenset(open_surges),
+        quiet_after,
+        people,
     )
     return [record_surge(watch, finding, now) for finding in findings]
 

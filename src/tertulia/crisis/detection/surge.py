@@ -5,6 +5,10 @@ Every minute, for windows of 1, 2, 5, 15 and 60 minutes ending at the last compl
 * **Volume**: the tail probability P(X ≥ observed) of a negative binomial whose mean is the baseline's
   expectation for those minutes (scaled by the recent level) and whose variance is φ·m + alpha·m². Short
   windows catch a sudden surge in a minute or two; long ones a slow ramp that no single minute shows.
+* **People**: the same test on how many different people wrote in each minute, against a baseline of its
+  own. Messages come in bursts (one person's thread of replies) that make the volume noisy, so a short
+  window needs a large excess to be unusual; a crisis is many people at once, and people per minute vary
+  much less: this is what finds a surge on a quiet watch within two minutes.
 * **Negative share**: P(K ≥ negative) out of the window's volume under a beta-binomial around the
   baseline's share, only with enough messages to judge.
 
@@ -54,7 +58,7 @@ SENSITIVITY: dict[str, Level] = {
 
 @dataclass(frozen=True)
 class Finding:
-    metric: str  # "volume" or "negative"
+    metric: str  # "volume", "people" or "negative"
     window: int  # minutes
     first_minute: int  # minute index of the window's first minute
     observed: float  # messages, or the negative share
@@ -80,6 +84,15 @@ def level_factor(volumes: Sequence[int], expected: Sequence[float]) -> float:
     return min(max((observed + LEVEL_PRIOR) / (sum(wanted) + LEVEL_PRIOR), LEVEL_MIN), LEVEL_MAX)
 
 
+@dataclass(frozen=True)
+class People:
+    """Different people per minute over the same minutes as the volumes, expected by their own baseline."""
+
+    counts: Sequence[int]
+    expected: Sequence[float]
+    baseline: Baseline
+
+
 def volume_tests(
     volumes: Sequence[int],
     expected: Sequence[float],
@@ -88,9 +101,11 @@ def volume_tests(
     last_minute: int,
     rule: Level | None = None,
     after: int = -(2**62),
+    metric: str = "volume",
 ) -> list[Finding]:
-    """Each window's test (only windows above the expectation, and passing the rule's floors and
-    starting after `after`: the tail probability is only computed where it could matter)."""
+    """Each window's test of a count (messages, or people), only for windows above the expectation,
+    passing the rule's floors and starting after `after`: the tail probability is only computed where
+    it could matter."""
     found = []
     n = len(volumes)
     for window in VOLUME_WINDOWS:
@@ -103,9 +118,7 @@ def volume_tests(
         if rule is not None and (observed < rule.min_count or observed < rule.min_ratio * mean):
             continue
         p = negative_binomial_sf(observed, mean, baseline.window_variance(mean)) if mean > 0 else 0.0
-        found.append(
-            Finding("volume", window, last_minute - window + 1, observed, mean, p, observed, observed)
-        )
+        found.append(Finding(metric, window, last_minute - window + 1, observed, mean, p, observed, observed))
     return found
 
 
@@ -145,6 +158,7 @@ def detect(
     last_minute: int,
     open_metrics: frozenset[str] = frozenset(),
     quiet_after: dict[str, int] | None = None,
+    people: People | None = None,
 ) -> list[Finding]:
     """The surges found at `last_minute` (the last element of the series), one per metric at most: the
     most significant window. Metrics with a surge already open are not tested again, and windows that
@@ -155,12 +169,16 @@ def detect(
         return []
     rule = SENSITIVITY.get(sensitivity, SENSITIVITY["normal"])
     found = []
-    if "volume" not in open_metrics:
-        level = level_factor(volumes, expected)
+    counts = [("volume", volumes, expected, baseline)]
+    if people is not None and people.baseline.ready:
+        counts.append(("people", people.counts, people.expected, people.baseline))
+    for metric, series, wanted, learned in counts:
+        if metric in open_metrics:
+            continue
+        level = level_factor(series, wanted)
         cut = rule.significance / len(VOLUME_WINDOWS)
-        tests = volume_tests(
-            volumes, expected, baseline, level, last_minute, rule, quiet_after.get("volume", -(2**62))
-        )
+        after = quiet_after.get(metric, -(2**62))
+        tests = volume_tests(series, wanted, learned, level, last_minute, rule, after, metric)
         hits = [f for f in tests if f.p_value < cut]
         if hits:
             found.append(min(hits, key=lambda f: (f.p_value, f.window)))
@@ -182,9 +200,13 @@ def is_over(
     expected: Sequence[float],
     baseline: Baseline,
     last_minute: int,
+    people: People | None = None,
 ) -> bool:
     """Back within the baseline: no window up to 15 minutes has a tail probability below 1 %."""
-    if metric == "volume":
+    if metric == "people" and people is not None:
+        level = level_factor(people.counts, people.expected)
+        tests = volume_tests(people.counts, people.expected, people.baseline, level, last_minute)
+    elif metric in ("volume", "people"):
         level = level_factor(volumes, expected)
         tests = volume_tests(volumes, expected, baseline, level, last_minute)
     else:

@@ -37,7 +37,8 @@ class Watch(models.Model):
     # The last minute (its start) counted into buckets; the detector resumes after it.
     counted_until = models.DateTimeField(null=True, blank=True)
     evaluated_at = models.DateTimeField(null=True, blank=True)
-    # The learned rhythm (tertulia.crisis.detection.baseline.Baseline.as_json), relearned every few hours.
+    # The learned rhythm (tertulia.crisis.detection.baseline.Baseline.as_json), relearned every few hours;
+    # the baseline of people per minute is under its "people" key.
     baseline = models.JSONField(default=dict, blank=True)
     baseline_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -60,12 +61,14 @@ class Watch(models.Model):
 
 
 class Bucket(models.Model):
-    """What arrived in one minute of one watch: all of it, and how much of it was negative."""
+    """What arrived in one minute of one watch: all of it, how much of it was negative, and from how many
+    different people."""
 
     watch = models.ForeignKey(Watch, on_delete=models.CASCADE, related_name="buckets")
     minute = models.DateTimeField()  # the minute's start, UTC
     volume = models.PositiveIntegerField(default=0)
     negative = models.PositiveIntegerField(default=0)
+    people = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ("watch_id", "minute")
@@ -77,6 +80,7 @@ class Bucket(models.Model):
 
 class Metric(models.TextChoices):
     VOLUME = "volume", _("Volume")
+    PEOPLE = "people", _("People writing")
     NEGATIVE = "negative", _("Negative share")
 
 

@@ -108,7 +108,8 @@ def rhythm(minute_of_day: int, weekday: int) -> float:
 
 
 def seed_history(watch: Watch, until: datetime, days: int, seed: int = 7, share: float = 0.1) -> None:
-    """Poisson buckets with the rhythm above for `days` before `until` (a minute boundary)."""
+    """Poisson buckets with the rhythm above for `days` before `until` (a minute boundary), each message
+    from a different person."""
     rng = random.Random(seed)
     rows = []
     moment = until - timedelta(days=days)
@@ -117,7 +118,7 @@ def seed_history(watch: Watch, until: datetime, days: int, seed: int = 7, share:
         volume = poisson(rng, rate)
         if volume:
             negative = sum(1 for _ in range(volume) if rng.random() < share)
-            rows.append(Bucket(watch=watch, minute=moment, volume=volume, negative=negative))
+            rows.append(Bucket(watch=watch, minute=moment, volume=volume, negative=negative, people=volume))
         moment += timedelta(minutes=1)
     Bucket.objects.bulk_create(rows, batch_size=2000)
     Watch.objects.filter(pk=watch.pk).update(counted_until=until - timedelta(minutes=1))

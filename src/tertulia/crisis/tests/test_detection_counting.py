@@ -44,6 +44,24 @@ def test_counting_twice_gives_the_same_buckets(shop: Shop) -> None:
     assert not Bucket.objects.filter(watch=brand_watch(other)).exists()
 
 
+def test_people_are_counted_once_per_minute_by_their_network_id(shop: Shop) -> None:
+    minute = NOW.replace(second=0) - 3 * M
+    write(shop.channel, minute, 5, author="@ana")  # one person, five messages
+    write(shop.channel, minute + timedelta(seconds=30), 2)  # two more people
+    anonymous = write(shop.channel, minute + timedelta(seconds=40), 2)
+    Message = type(anonymous[0])
+    # No handle and no network id: each such message counts as its own person.
+    Message.objects.filter(pk__in=[m.pk for m in anonymous]).update(author_handle="", author_remote_id="")
+    # The same network id under two handles (a renamed account) is one person.
+    renamed = write(shop.channel, minute + M, 2)
+    Message.objects.filter(pk__in=[m.pk for m in renamed]).update(author_remote_id="did:plc:same")
+    watch = brand_watch(shop.brand)
+    counting.count(watch, NOW)
+    people = dict(Bucket.objects.filter(watch=watch).values_list("minute__minute", "people"))
+    assert people == {27: 1 + 2 + 2, 28: 1}
+    assert _buckets(watch) == [("12:27", 9, 0), ("12:28", 2, 0)]
+
+
 def test_a_late_message_lands_in_its_minute_at_the_next_pass(shop: Shop) -> None:
     minute = NOW.replace(second=0) - 3 * M
     write(shop.channel, minute, 1)

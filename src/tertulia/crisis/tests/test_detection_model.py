@@ -8,7 +8,7 @@ import random
 
 from tertulia.crisis.detection.baseline import Baseline, HourCount, hours_from_minutes, learn
 from tertulia.crisis.detection.stats import beta_binomial_sf, negative_binomial_sf
-from tertulia.crisis.detection.surge import HISTORY_MINUTES, detect, is_over
+from tertulia.crisis.detection.surge import HISTORY_MINUTES, People, detect, is_over
 from tertulia.crisis.tests.detect_support import poisson, rhythm
 
 DAY = 1440
@@ -134,3 +134,30 @@ def test_a_rising_negative_share_is_a_surge_of_its_own() -> None:
         negatives[minute] = math.ceil(volumes[minute] * 0.7)
     found = run_detector(volumes, negatives, baseline, start - 60, start + 30, "normal")
     assert [metric for _, metric, _ in found] == ["negative"]
+
+
+def test_people_per_minute_find_a_surge_that_threads_of_replies_hide() -> None:
+    """Messages in threads (one person writing several in a row) make the volume noisy; a crowd of new
+    people is found on people per minute with fewer messages than the volume test needs."""
+    rng = random.Random(21)
+    days = 14
+    volumes, people = [], []
+    for minute in range(days * DAY):
+        threads = poisson(rng, rhythm(minute % DAY, (minute // DAY) % 7) / 2)
+        volumes.append(sum(1 + poisson(rng, 1.0) for _ in range(threads)))  # 2 messages a thread
+        people.append(threads)
+    negatives = [0] * len(volumes)
+    baseline = learn(hours_from_minutes(0, volumes, negatives))
+    crowd = learn(hours_from_minutes(0, people, negatives))
+    assert baseline.dispersion > 1.5 and crowd.dispersion < 1.3
+    # Wednesday 13:00, the busiest minute: 9 new people in one minute and 9 in the next.
+    start = days * DAY - 5 * DAY + 13 * 60
+    for offset in (0, 1):
+        volumes[start + offset] += 9
+        people[start + offset] += 9
+    last = start + 1
+    lo = last - HISTORY_MINUTES + 1
+    args = (volumes[lo : last + 1], negatives[lo : last + 1], baseline.expected_series(lo, HISTORY_MINUTES))
+    found = People(people[lo : last + 1], crowd.expected_series(lo, HISTORY_MINUTES), crowd)
+    assert [f.metric for f in detect(*args, baseline, "normal", last, people=found)] == ["people"]
+    assert detect(*args, baseline, "normal", last) == []  # the volume alone does not see it

@@ -15,7 +15,7 @@ from tertulia.core.permissions import membership, permissions_of
 from tertulia.crisis.detection import settings as detection
 from tertulia.crisis.detection.baseline import HourCount, learn
 from tertulia.crisis.detection.counting import ensure_watches
-from tertulia.crisis.models import Sensitivity, Watch, WatchKind
+from tertulia.crisis.models import Sensitivity, Surge, Watch, WatchKind
 from tertulia.crisis.tests.alerts_support import HOSTILE, Team, make_surge, team
 
 __all__ = ["team"]
@@ -108,6 +108,9 @@ def test_the_api(api: Api, team: Team) -> None:
     surge_id = surges.body["items"][0]["id"]
     assert api.get(f"/crisis/surges/{surge_id}", reader).body["watch_id"] == watch.pk
     assert api.get("/crisis/surges?open=false", reader).body["items"] == []
+    # Nothing expected (a watch's first messages ever): the ratio is unknown, not 0.
+    Surge.objects.filter(pk=surge_id).update(expected=0.0, ratio=0.0)
+    assert api.get(f"/crisis/surges/{surge_id}", reader).body["ratio"] is None
     # A community manager may read, not change; a read-only token cannot write at all.
     assert api.patch(f"/crisis/watches/{watch.pk}", reader, {"sensitivity": "high"}).status == 403
     manager_read = token(team.manager, team.org, ["crisis:read"])

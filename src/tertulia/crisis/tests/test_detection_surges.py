@@ -105,3 +105,25 @@ def test_a_rehearsal_on_a_brand_without_history_is_still_detected(shop: Shop) ->
     detect_all(NOW)
     surges = list(Surge.objects.filter(watch__brand=shop.brand))
     assert surges and all(s.is_rehearsal for s in surges)
+
+
+def test_one_person_flooding_is_a_volume_surge_and_many_people_a_people_surge(shop: Shop) -> None:
+    watch = brand_watch(shop.brand)
+    seed_history(watch, NOW_MINUTE - 70 * M, days=14)
+    usual_traffic(shop.channel, NOW_MINUTE - 70 * M, NOW_MINUTE - 3 * M)
+    for minute in (2, 1):
+        write(shop.channel, NOW_MINUTE - minute * M, 25, author="@una_sola_persona")
+    detect_all(NOW)
+    assert set(Surge.objects.filter(watch=watch).values_list("metric", flat=True)) == {"volume"}
+
+    # Ten minutes later, the same number of messages from as many people.
+    later = NOW + 10 * M
+    usual_traffic(shop.channel, NOW_MINUTE - 3 * M, NOW_MINUTE + 8 * M, seed=4)
+    for minute in (2, 1):
+        write(shop.channel, NOW_MINUTE + 10 * M - minute * M, 25)
+    detect_all(later)
+    people = Surge.objects.get(watch=watch, metric="people")
+    assert people.observed >= 40 and people.ratio > 5 and people.window_minutes <= 2
+    assert people.explanation["metric"] == "people" and people.explanation["messages"] >= 50
+    # One alert for the watch, its explanation brought up to date.
+    assert Alert.objects.filter(brand=shop.brand).count() == 1

@@ -78,3 +78,30 @@ def test_a_closed_crisis_is_read_only(team: Team, crisis):
         mode.add_note(web(team.manager), crisis, "Tarde")
     with pytest.raises(mode.CrisisRefused):
         mode.assign_role(web(team.manager), crisis, team.cm, "monitor")
+
+
+def test_an_organization_wide_room_shows_a_limited_member_only_their_brands(team: Team):
+    from datetime import timedelta
+
+    from django.test import Client
+    from django.utils import timezone
+
+    from tertulia.crisis import room
+    from tertulia.crisis.models import Bucket, Watch, WatchKind
+
+    now = timezone.now()
+    minute = now.replace(second=0, microsecond=0) - timedelta(minutes=1)
+    for brand, volume in ((team.brand, 40), (team.other_brand, 3)):
+        watch = Watch.objects.create(organization=team.org, brand=brand, kind=WatchKind.BRAND)
+        Bucket.objects.create(watch=watch, minute=minute, volume=volume, negative=1, people=volume)
+    make_playbook(team.brand)
+    crisis = mode.start_crisis(web(team.owner), team.org, None, "Todo el grupo")
+    assert room.metrics(crisis, now).peak == 43
+    assert room.metrics(crisis, now, brand_ids=[team.other_brand.pk]).peak == 3
+    assert room.metrics(crisis, now, brand_ids=[]).peak == 0
+    client = Client()
+    client.force_login(team.limited)  # works in the other brand only
+    live = client.get(f"/crisis/rooms/{crisis.pk}/live/").content.decode()
+    assert "peak 3 in the last hour" in live and "peak 43" not in live
+    client.force_login(team.manager)
+    assert "peak 43 in the last hour" in client.get(f"/crisis/rooms/{crisis.pk}/live/").content.decode()

@@ -250,3 +250,47 @@ def test_reports_do_not_cross_organizations_or_brands(team: Team):
     )
     saved = api.put(f"/crisis/crises/{crisis.pk}/report", token(team.manager, team.org), {"report": "ok"})
     assert saved.status == 200 and saved.body["report"] == "ok"
+
+
+def test_posts_held_are_those_that_came_due_during_the_crisis_pause(team: Team):
+    from django.utils import timezone
+
+    from tertulia.crisis import mode
+    from tertulia.crisis.tests.mode_support import web
+    from tertulia.publishing.delivery.ledger import enqueue
+    from tertulia.publishing.models import Post, Variant
+    from tertulia.publishing.models.posts import PostState
+
+    channel = connect_channel(Actor.system(), team.brand, "sandbox", "@marca_held", "Marca")
+
+    def scheduled(text: str, when: datetime) -> None:
+        post = Post.objects.create(
+            organization=team.org, brand=team.brand, created_by=team.cm, text=text, state=PostState.SCHEDULED
+        )
+        variant = Variant.objects.create(post=post, channel=channel)
+        enqueue(post, when, {variant.pk: {"text": text, "media": []}})
+
+    now = timezone.now()
+    scheduled("antes de la crisis", now - timedelta(hours=2))  # went out (or not) before: not held
+    crisis = mode.start_crisis(web(team.manager), team.org, team.brand, "Incendio")
+    scheduled("durante la crisis", timezone.now())  # came due while publishing was paused
+    scheduled("mucho después", now + timedelta(days=3))  # still in the future at the end: not held
+    mode.end_crisis(web(team.manager), Crisis.objects.get(pk=crisis.pk))
+    text = reports.write_report(Crisis.objects.get(pk=crisis.pk))
+    assert "Posts held by the pause: 1" in text
+
+
+def test_a_holding_statement_with_variables_is_found_in_the_replies(team: Team):
+    crisis = build_crisis(team)
+    HoldingStatement.objects.filter(playbook=crisis.playbook).update(
+        body="Hola, {name}: sentimos lo ocurrido y lo estamos revisando. Te escribimos por mensaje privado."
+    )
+    Message.objects.filter(text="otra respuesta").update(
+        text="Hola, Ana: sentimos lo ocurrido y lo estamos revisando. Te escribimos por mensaje privado.",
+        sent_at=T0 + timedelta(minutes=12),
+    )
+    text = reports.write_report(crisis)
+    assert "**First holding statement sent:** 2026-11-02 10:12 (+12 minutes)" in text
+    # A statement whose fixed part is too short to tell apart is not guessed at.
+    HoldingStatement.objects.filter(playbook=crisis.playbook).update(body="{name}: gracias.")
+    assert "First holding statement sent:** 2026-11-02" not in reports.write_report(crisis)

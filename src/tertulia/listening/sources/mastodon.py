@@ -52,9 +52,15 @@ from tertulia.connectors.base import (
     RemoteNotFound,
     TemporaryFailure,
 )
-from tertulia.connectors.mastodon.client import BUCKET, USER_AGENT, MastodonHTTP, raise_for_status
+from tertulia.connectors.mastodon.client import (
+    BUCKET,
+    USER_AGENT,
+    MastodonHTTP,
+    outbound_policy,
+    raise_for_status,
+)
 from tertulia.connectors.mastodon.client import NETWORK as RATE_NETWORK
-from tertulia.connectors.mastodon.connector import _refuse_private_address, outbound_policy
+from tertulia.connectors.mastodon.connector import _refuse_private_address
 from tertulia.connectors.mastodon.parsing import id_key, item_from_status
 from tertulia.connectors.mastodon.streaming import STREAM_TIMEOUT, parse_sse
 from tertulia.core.outbound import GuardedTransport, OutboundFailed, OutboundRefused, guarded_client

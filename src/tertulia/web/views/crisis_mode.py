@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from tertulia.core.actions.context import Actor
 from tertulia.core.models import Brand, Membership, User
-from tertulia.core.permissions import Perm, brand_members, brands_for, may_access_brand
+from tertulia.core.permissions import Perm, brand_ids_of, brand_members, brands_for, may_access_brand
 from tertulia.crisis import mode, room
 from tertulia.crisis.approval import is_crisis_approver
 from tertulia.crisis.models import (
@@ -213,7 +213,7 @@ def _room_context(request: HttpRequest, tenant: Tenant, crisis: Crisis) -> dict[
         "section": "crisis",
         "crisis": crisis,
         "active": active,
-        "metrics": room.metrics(crisis),
+        "metrics": room.metrics(crisis, brand_ids=brand_ids_of(tenant.membership)),
         "timeline": list(crisis.timeline.select_related("actor").order_by("-at", "-id")[:TIMELINE_SHOWN]),
         "checklist": list(crisis.checklist.select_related("done_by")),
         "roles_by_kind": by_kind,
@@ -248,11 +248,16 @@ def _held_replies(user: User, crisis: Crisis) -> list[HeldReply]:
     """Replies waiting for a crisis approver in the crisis's scope (brands the person works in)."""
     holds = _crisis_holds(crisis).select_related("brand", "sent_by", "message__conversation")[:HELD_SHOWN]
     rows = []
+    # Asked once per brand, not once per reply: an organization-wide crisis holds many of one brand.
+    allowed: dict[int, tuple[bool, bool]] = {}
     for hold in holds:
-        if not may_access_brand(user, hold.brand):
+        if hold.brand_id not in allowed:
+            sees = may_access_brand(user, hold.brand)
+            allowed[hold.brand_id] = (sees, sees and is_crisis_approver(user, hold.brand))
+        sees, approves = allowed[hold.brand_id]
+        if not sees:
             continue
-        own = hold.sent_by_id == user.pk
-        rows.append(HeldReply(hold, not own and is_crisis_approver(user, hold.brand)))
+        rows.append(HeldReply(hold, approves and hold.sent_by_id != user.pk))
     return rows
 
 
@@ -275,7 +280,9 @@ def crisis_live(request: HttpRequest, tenant: Tenant, crisis_id: int) -> HttpRes
     """The live numbers alone (polled by the room)."""
     crisis = _crisis(tenant, crisis_id)
     return render(
-        request, "web/crisis/mode_metrics.html", {"crisis": crisis, "metrics": room.metrics(crisis)}
+        request,
+        "web/crisis/mode_metrics.html",
+        {"crisis": crisis, "metrics": room.metrics(crisis, brand_ids=brand_ids_of(tenant.membership))},
     )
 
 

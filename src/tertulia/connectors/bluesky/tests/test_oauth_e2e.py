@@ -67,6 +67,12 @@ def browser() -> None:
     pytest.importorskip("playwright.sync_api")
 
 
+@pytest.fixture(autouse=True)
+def _private_addresses_allowed(settings: Any) -> None:
+    # The reference network listens on 127.0.0.1, which discovery refuses by default (SSRF).
+    settings.TERTULIA_BLUESKY_ALLOW_PRIVATE_ADDRESSES = True
+
+
 @pytest.fixture
 def plc(devnet: Devnet, settings: Any) -> None:
     """DIDs resolve on the reference network's PLC directory, not plc.directory."""
