@@ -229,31 +229,40 @@ def explain(surge: Surge) -> Explanation:
     }
     if share:
         title = _("%(brand)s: negative share at %(observed)s, expected %(expected)s") % numbers
-        what = ngettext(
-            "Negative share of %(watched)s: %(observed)s in the last minute, against %(expected)s "
-            "expected at this time (%(ratio)s times).",
-            "Negative share of %(watched)s: %(observed)s in the last %(minutes)d minutes, against "
-            "%(expected)s expected at this time (%(ratio)s times).",
-            surge.window_minutes,
-        ) % numbers
+        what = (
+            ngettext(
+                "Negative share of %(watched)s: %(observed)s in the last minute, against %(expected)s "
+                "expected at this time (%(ratio)s times).",
+                "Negative share of %(watched)s: %(observed)s in the last %(minutes)d minutes, against "
+                "%(expected)s expected at this time (%(ratio)s times).",
+                surge.window_minutes,
+            )
+            % numbers
+        )
     elif surge.metric == Metric.PEOPLE:
         title = _("%(brand)s: %(ratio)s times as many people writing as expected") % numbers
-        what = ngettext(
-            "%(observed)s different people wrote %(watched)s in the last minute, against %(expected)s "
-            "expected at this time (%(ratio)s times as many).",
-            "%(observed)s people wrote %(watched)s in the last %(minutes)d minutes (counted minute by "
-            "minute), against %(expected)s expected at this time (%(ratio)s times as many).",
-            surge.window_minutes,
-        ) % numbers
+        what = (
+            ngettext(
+                "%(observed)s different people wrote %(watched)s in the last minute, against %(expected)s "
+                "expected at this time (%(ratio)s times as many).",
+                "%(observed)s people wrote %(watched)s in the last %(minutes)d minutes (counted minute by "
+                "minute), against %(expected)s expected at this time (%(ratio)s times as many).",
+                surge.window_minutes,
+            )
+            % numbers
+        )
     else:
         title = _("%(brand)s: %(ratio)s times the expected volume") % numbers
-        what = ngettext(
-            "%(observed)s %(watched)s in the last minute, against %(expected)s expected at this time "
-            "(%(ratio)s times as many).",
-            "%(observed)s %(watched)s in the last %(minutes)d minutes, against %(expected)s expected at "
-            "this time (%(ratio)s times as many).",
-            surge.window_minutes,
-        ) % numbers
+        what = (
+            ngettext(
+                "%(observed)s %(watched)s in the last minute, against %(expected)s expected at this time "
+                "(%(ratio)s times as many).",
+                "%(observed)s %(watched)s in the last %(minutes)d minutes, against %(expected)s expected at "
+                "this time (%(ratio)s times as many).",
+                surge.window_minutes,
+            )
+            % numbers
+        )
     since = _("It started at %(start)s UTC; found at %(found)s UTC.") % {
         "start": f"{surge.started_at:%Y-%m-%d %H:%M}",
         "found": f"{surge.detected_at:%H:%M}",

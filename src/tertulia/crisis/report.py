@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from html import escape
 
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -33,7 +33,7 @@ from django.utils.translation import ngettext
 from tertulia.core.actions.audit import record
 from tertulia.core.actions.context import Actor
 from tertulia.core.models import User
-from tertulia.core.permissions import Perm, has_perm
+from tertulia.core.permissions import covers_all_brands, may_access_brand
 from tertulia.crisis.models import (
     Bucket,
     ChecklistItem,
@@ -233,6 +233,7 @@ def _posts_held(crisis: Crisis, end: datetime) -> int:
     """Posts with a delivery that came due while the crisis's pause held publishing (a post moved out of
     that time before it came due was not held; one cancelled after it came due was)."""
     from tertulia.publishing.models import DeliveryTarget
+    from tertulia.publishing.models.ledger import TargetState
 
     pause = crisis.pause
     if pause is None:
@@ -245,6 +246,8 @@ def _posts_held(crisis: Crisis, end: datetime) -> int:
         DeliveryTarget.objects.filter(
             _brand_q(crisis), organization_id=crisis.organization_id, due_at__gte=start, due_at__lt=until
         )
+        # Cancelled before its time came: never held (its last change is the cancel).
+        .exclude(state=TargetState.CANCELLED, updated_at__lt=F("due_at"))
         .values("post_id")
         .distinct()
         .count()
@@ -472,7 +475,12 @@ def compose_report(crisis: Crisis) -> str:
 
 
 def may_read(user: User, crisis: Crisis) -> bool:
-    return has_perm(user, crisis.organization, Perm.VIEW, crisis.brand)
+    """A brand's crisis report: whoever sees the brand. An organization-wide one adds up every brand's
+    numbers and tells what was done in each, so only people who work in every brand read it (a person
+    limited to some brands sees their brands' numbers in the crisis room instead)."""
+    if crisis.brand is not None:
+        return may_access_brand(user, crisis.brand)
+    return covers_all_brands(user, crisis.organization)
 
 
 def may_edit(user: User, crisis: Crisis) -> bool:

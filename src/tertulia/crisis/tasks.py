@@ -14,9 +14,10 @@ def escalate_alerts() -> None:
 
 
 # --- detect: count, relearn, test every watch (tertulia.crisis.detection.run; claimed per watch) -----
-# 5 s past each minute: the minute just ended is complete (a webhook's message has had time to land),
-# and a surge is found within seconds of its count instead of up to a minute later.
-@every(60.0, name="crisis.detect", offset=5.0)
+# Every 20 s, at 5, 25 and 45 s past each minute, on the minutes so far (the one under way as far as it
+# has gone): a surge is found on what has arrived, not at the next whole minute. Pushed messages land
+# within seconds; a polled channel's a poll later (docs/crisis-detection.md, "The test").
+@every(20.0, name="crisis.detect", offset=5.0)
 def detect_surges() -> None:
     from tertulia.crisis.detection.run import detect_all
 

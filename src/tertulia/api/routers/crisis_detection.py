@@ -38,7 +38,8 @@ class SurgeWatchOut(Schema):
     is_active: bool
     learning: bool = Field(..., description="True while there is too little history to test (under 3 hours).")
     usual_per_hour: list[float] = Field(
-        ..., description="Expected messages per hour of the day (UTC), over the week."
+        ...,
+        description="Expected messages per hour of the day on the brand's clock (its time zone).",
     )
     negative_share: float | None
     counted_until: datetime | None

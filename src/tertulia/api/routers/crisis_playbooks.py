@@ -10,7 +10,7 @@ See docs/crisis-playbooks.md.
 from datetime import datetime
 from typing import Annotated, Literal
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
@@ -312,7 +312,10 @@ def unapprove_statement(
 
 def _crisis(ctx: ApiContext, crisis_id: int) -> Crisis:
     visible = ctx.restrict(Crisis.objects.all(), Perm.VIEW, org_wide=True)
-    return get_object_or_404(visible.select_related("brand"), pk=crisis_id)
+    crisis = get_object_or_404(visible.select_related("brand"), pk=crisis_id)
+    if not reports.may_read(ctx.user, crisis):
+        raise Http404
+    return crisis
 
 
 def _report_out(crisis: Crisis) -> CrisisReportOut:

@@ -129,9 +129,13 @@ def _new_client(service: str, bearer: str = "", dpop: oauth.DPoPTransport | None
     # The Authorization header is set by hand rather than through the SDK's session, whose
     # automatic refresh would rotate the refresh token behind the vault's back. An OAuth
     # session's requests are signed by the DPoP transport instead (token and proof).
-    if dpop is not None:
-        return Client(base_url=service, request=Request(timeout=TIMEOUT_SECONDS, transport=dpop))
-    client = Client(base_url=service, request=Request(timeout=TIMEOUT_SECONDS))
+    # `service` is a server the person typed or the PDS an account's DID document names: every
+    # request goes through the outbound policy (docs/outbound.md), the DPoP transport's own
+    # inner transport included. No proxy from the environment: httpx would mount it in front of
+    # the transport, and the proxy would resolve names out of reach of the checks.
+    transport = dpop if dpop is not None else oauth.pds_transport()
+    request = Request(timeout=TIMEOUT_SECONDS, transport=transport, trust_env=False)
+    client = Client(base_url=service, request=request)
     if bearer:
         client.request.add_additional_header("Authorization", f"Bearer {bearer}")
     return client

@@ -3,7 +3,8 @@
 XRPC errors carry an HTTP status and an error name. What the rest of Tertulia needs to
 know is what to do next: reconnect (AuthenticationFailed), wait (RateLimited, with how
 long), try again later (TemporaryFailure), give up on this content (ContentRejected) or
-on this object (RemoteNotFound).
+on this object (RemoteNotFound). The outbound policy's refusals (the PDS or server on an address
+Tertulia does not connect to) come through the SDK as they are, and become ContentRejected.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tertulia.connectors.base import (
     RemoteNotFound,
     TemporaryFailure,
 )
+from tertulia.core.outbound import OutboundFailed, OutboundRefused
 
 # Error names the PDS and AppView use for a session that is gone or never was. An
 # expired access token comes back as 400 ExpiredToken, not 401.
@@ -79,6 +81,14 @@ def translate(exc: Exception) -> ConnectorError:
     """The typed error for an SDK exception (anything unexpected becomes a plain ConnectorError)."""
     if isinstance(exc, ConnectorError):
         return exc
+    if isinstance(exc, OutboundRefused):
+        # The outbound policy (docs/outbound.md) refused the server before anything was sent: a
+        # private or reserved address, a port, a scheme. Trying again changes nothing.
+        return ContentRejected(
+            _("This Bluesky server's address is not allowed: %(reason)s") % {"reason": exc}
+        )
+    if isinstance(exc, OutboundFailed):  # no such host, for one: it may work later
+        return TemporaryFailure(_("Bluesky could not be reached: %(detail)s") % {"detail": exc})
     if isinstance(exc, sdk.LoginRequiredError):
         return AuthenticationFailed(_("Bluesky needs the account to sign in again."))
     if not isinstance(exc, sdk.RequestErrorBase):

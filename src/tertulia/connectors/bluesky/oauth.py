@@ -50,6 +50,7 @@ from django.utils.translation import gettext as _
 
 from tertulia.connectors.base import AuthenticationFailed, ConnectorError, ContentRejected, TemporaryFailure
 from tertulia.core.outbound import (
+    GuardedTransport,
     OutboundFailed,
     OutboundRefused,
     Policy,
@@ -197,6 +198,8 @@ class DPoPTransport(httpx.BaseTransport):
 
     The atproto SDK's `Request` passes its keyword arguments to `httpx.Client`, so this
     transport signs whatever the SDK sends, and retries once when the PDS asks for a nonce.
+    The PDS is named by the account's DID document, which its owner writes: by default the
+    requests go through the outbound policy (`pds_transport()`), never to an internal address.
     """
 
     def __init__(
@@ -209,7 +212,7 @@ class DPoPTransport(httpx.BaseTransport):
         self.key = key
         self.access_token = access_token
         self.nonces = nonces or NonceBook()
-        self._inner = inner or httpx.HTTPTransport()
+        self._inner = inner or pds_transport()
 
     def _signed(self, request: httpx.Request) -> httpx.Request:
         url = str(request.url)
@@ -288,6 +291,15 @@ def outbound_policy() -> Policy:
 def http_client() -> httpx.Client:
     """For every request to a server discovery found: checked and pinned, no redirects followed."""
     return guarded_client(outbound_policy(), timeout=TIMEOUT_SECONDS)
+
+
+def pds_transport() -> GuardedTransport:
+    """For a connected account's requests to its PDS (both kinds of session): checked and pinned.
+
+    The SDK's client follows redirects itself: each hop comes back through this transport, so each
+    is checked too.
+    """
+    return GuardedTransport(outbound_policy())
 
 
 def address_refused(url: str, refused: Exception) -> ContentRejected:

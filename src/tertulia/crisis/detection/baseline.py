@@ -2,11 +2,13 @@
 
 The model (docs/crisis-detection.md explains why):
 
-* **Rhythm.** An expected rate per minute for each of the 168 hours of the week (UTC), learned from the
-  hourly totals of the last weeks. Each hour-of-week rate is shrunk towards the hour-of-day rate, which is
-  shrunk towards the overall level (empirical Bayes with fixed prior weights): with four weeks of history
-  the hour-of-week dominates; with two days, the daily rhythm does; with three hours, the overall level.
-  Between hours the rate is interpolated linearly, so the morning ramp has no steps.
+* **Rhythm.** An expected rate per minute for each of the 168 hours of the week, on the brand's clock
+  (its time zone: people's days follow summer time, so a rhythm kept in UTC would be an hour off for
+  weeks after each change), learned from the hourly totals of the last weeks. Each hour-of-week rate is
+  shrunk towards the hour-of-day rate, which is shrunk towards the overall level (empirical Bayes with
+  fixed prior weights): with four weeks of history the hour-of-week dominates; with two days, the daily
+  rhythm does; with three hours, the overall level. Between hours the rate is interpolated linearly, so
+  the morning ramp has no steps.
 * **Past surges do not teach the baseline.** Each hour is capped at 2x the median of its hour of the
   day + 10 for a first fit, then at 2x that fit + 10 for the second.
 * **Noise.** Two numbers: a dispersion index φ for minute-level clustering (a thread of replies arrives
@@ -21,8 +23,10 @@ in and stores `as_json()` on the Watch; the benchmark feeds simulated traffic.
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
+import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -49,6 +53,35 @@ def minute_at(index: int) -> datetime:
     return EPOCH + timedelta(minutes=index)
 
 
+@functools.cache
+def _zone(name: str) -> zoneinfo.ZoneInfo | None:
+    """The zone, or None for UTC or a name this machine does not know (then the rhythm stays in UTC)."""
+    if name in ("", "UTC"):
+        return None
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def local_shift(zone: str, minute: int) -> int:
+    """Minutes to add to a (UTC) minute index to read it on the zone's clock at that moment."""
+    found = _zone(zone)
+    if found is None:
+        return 0
+    # The offset in force at that instant (a naive datetime would be read as local time: wrong for hours
+    # around each change of the clocks).
+    offset = minute_at(minute).astimezone(found).utcoffset()
+    return int(offset.total_seconds() // 60) if offset is not None else 0
+
+
+def hour_of_week(moment: datetime, zone: str = "UTC") -> int:
+    """Which of the 168 hours of the week `moment` falls in, on the zone's clock (Monday 00:00 is 0)."""
+    found = _zone(zone)
+    local = moment.astimezone(found) if found is not None else moment.astimezone(UTC)
+    return local.weekday() * 24 + local.hour
+
+
 class HourCount(NamedTuple):
     """One complete hour of history: which hour of the week, what arrived, and Σ(minute volume²)."""
 
@@ -66,19 +99,25 @@ class Baseline:
     negative_share: float = SHARE_PRIOR
     share_rho: float = 0.05  # intra-hour correlation of negativity (beta-binomial)
     hours: int = 0  # hours of history learned from
+    zone: str = "UTC"  # the clock the hours of the week are on (the brand's time zone)
 
     @property
     def ready(self) -> bool:
         return self.hours >= MIN_HOURS
 
-    def rate_at(self, minute: int) -> float:
-        """Expected messages in this minute (index), interpolated between hour centres."""
-        position = (minute % (HOURS_PER_WEEK * 60)) / 60.0 - 0.5
+    def rate_at(self, minute: int, shift: int | None = None) -> float:
+        """Expected messages in this minute (a UTC index), interpolated between hour centres of the
+        baseline's clock (`shift`: that clock's offset in minutes, when the caller knows it)."""
+        local = minute + (local_shift(self.zone, minute) if shift is None else shift)
+        position = (local % (HOURS_PER_WEEK * 60)) / 60.0 - 0.5
         low = math.floor(position)
         frac = position - low
         return self.rates[low % HOURS_PER_WEEK] * (1 - frac) + self.rates[(low + 1) % HOURS_PER_WEEK] * frac
 
     def expected_series(self, first_minute: int, count: int) -> list[float]:
+        first_shift = local_shift(self.zone, first_minute)
+        if local_shift(self.zone, first_minute + count - 1) == first_shift:  # no clock change inside
+            return [self.rate_at(first_minute + i, first_shift) for i in range(count)]
         return [self.rate_at(first_minute + i) for i in range(count)]
 
     def window_variance(self, mean: float) -> float:
@@ -96,6 +135,7 @@ class Baseline:
             "negative_share": self.negative_share,
             "share_rho": self.share_rho,
             "hours": self.hours,
+            "zone": self.zone,
         }
 
     @classmethod
@@ -109,6 +149,7 @@ class Baseline:
             negative_share=float(data.get("negative_share", SHARE_PRIOR)),
             share_rho=float(data.get("share_rho", 0.05)),
             hours=int(data.get("hours", 0)),
+            zone=str(data.get("zone") or "UTC"),
         )
 
     def daily_profile(self) -> list[float]:
@@ -134,10 +175,11 @@ def _profile(hours: Sequence[HourCount], volumes: Sequence[float]) -> tuple[floa
     )
 
 
-def learn(hours: Sequence[HourCount]) -> Baseline:
-    """The baseline from complete hours of history (every hour, the empty ones too), oldest first."""
+def learn(hours: Sequence[HourCount], zone: str = "UTC") -> Baseline:
+    """The baseline from complete hours of history (every hour, the empty ones too), oldest first, whose
+    hours of the week are on `zone`'s clock."""
     if not hours:
-        return Baseline()
+        return Baseline(zone=zone)
     # A first, robust fit: each hour capped against the median of its hour of the day (a surge of
     # ten times in one hour would otherwise raise its own cap).
     by_hour: dict[int, list[int]] = {}
@@ -187,6 +229,7 @@ def learn(hours: Sequence[HourCount]) -> Baseline:
         negative_share=share,
         share_rho=rho,
         hours=len(hours),
+        zone=zone,
     )
 
 

@@ -4,9 +4,11 @@ A brand watch counts the inbound inbox messages of the brand's channels by the m
 they were written (`sent_at`); a query watch counts a listening query's matches by `published_at`. Each
 minute has its messages, the negative ones, and how many different people wrote them (by the network's
 author id, else the handle; a message with neither counts as one person).
-Each pass recounts the minutes from `LATE_MINUTES` before `Watch.counted_until` up to the last complete
-minute and *sets* their buckets (never adds), so a pass is idempotent, two passes give the same rows,
-and a message that arrives late (a slow poll, a webhook retry) lands in its minute at the next pass.
+Each pass recounts the minutes from `LATE_MINUTES` before `Watch.counted_until` up to the minute under way
+(as far as it has gone: its bucket is set again by the next pass) and *sets* their buckets (never adds),
+so a pass is idempotent, two passes give the same rows, and a message that arrives late (a slow poll, a
+webhook retry) lands in its minute at the next pass. The passes within a minute recount only its last
+two minutes (`late_minutes`): the hour is recounted once a minute.
 Messages more than an hour late are not counted: a backfill of history must not look like a surge now.
 
 The caller holds the watch's row lock (tertulia.crisis.detection.run claims it with
@@ -63,15 +65,17 @@ def ensure_watches() -> int:
     return created
 
 
-def count(watch: Watch, now: datetime, *, save: bool = True) -> int:
+def count(watch: Watch, now: datetime, *, save: bool = True, late_minutes: int = LATE_MINUTES) -> int:
     """Recount the watch's recent minutes (see the module's docstring); returns how many buckets changed.
-    Sets `counted_until` on the watch (and saves it unless the caller saves the watch itself)."""
-    end = floor_minute(now)  # exclusive: the current minute is not complete
-    oldest = end - timedelta(days=HISTORY_DAYS)
+    Sets `counted_until` on the watch to the minute under way (and saves it unless the caller saves the
+    watch itself)."""
+    end = now  # exclusive: the minute under way is counted up to now
+    current = floor_minute(now)
+    oldest = current - timedelta(days=HISTORY_DAYS)
     if watch.counted_until is None:
         start = oldest
     else:
-        start = max(floor_minute(watch.counted_until) - timedelta(minutes=LATE_MINUTES), oldest)
+        start = max(floor_minute(watch.counted_until) - timedelta(minutes=late_minutes), oldest)
     if start >= end:
         return 0
     counted = {minute: values for minute, values in _counts(watch, start, end).items() if values[0]}
@@ -104,7 +108,7 @@ def count(watch: Watch, now: datetime, *, save: bool = True) -> int:
         Bucket.objects.bulk_update(changed, fields, batch_size=1000)
     if gone:
         Bucket.objects.filter(pk__in=gone).delete()
-    watch.counted_until = end - timedelta(minutes=1)
+    watch.counted_until = current
     if save:
         Watch.objects.filter(pk=watch.pk).update(counted_until=watch.counted_until)
     return len(new) + len(changed) + len(gone)

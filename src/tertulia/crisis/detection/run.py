@@ -1,8 +1,9 @@
-"""The detection pass, once a minute (crisis/tasks.py): for each active watch, count, relearn the baseline
-when it is due, end the surges that are over, and record the new ones (which raise alerts).
+"""The detection pass, every 20 seconds (crisis/tasks.py): for each active watch, count, relearn the baseline
+when it is due, end the surges that are over, and record the new ones (which raise alerts). The minute under
+way is tested as far as it has gone, against the part of its expectation that has gone by.
 
 Each watch is claimed with SELECT … FOR UPDATE SKIP LOCKED for its whole pass, so two workers share the
-watches instead of doing them twice; a watch already evaluated this minute is skipped.
+watches instead of doing them twice; a watch evaluated less than `MIN_GAP` ago is skipped.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from tertulia.crisis.detection.baseline import (
     MIN_HOURS,
     Baseline,
     HourCount,
+    hour_of_week,
     learn,
     minute_at,
     minute_index,
@@ -33,6 +35,8 @@ from tertulia.crisis.models import Bucket, Surge, Watch
 logger = logging.getLogger(__name__)
 
 RELEARN_EVERY = timedelta(hours=6)
+# Passes run every 20 s; one that comes sooner after the last (another worker's ticker) is skipped.
+MIN_GAP = timedelta(seconds=15)
 
 
 @dataclass
@@ -62,7 +66,7 @@ def detect_all(now: datetime | None = None) -> Pass:
 
 
 def process(watch_id: int, now: datetime) -> list[Surge] | None:
-    """One watch's pass; None when another worker holds it or it was done this minute."""
+    """One watch's pass; None when another worker holds it or it was done less than MIN_GAP ago."""
     minute = counting.floor_minute(now)
     with transaction.atomic():
         watch = (
@@ -73,9 +77,12 @@ def process(watch_id: int, now: datetime) -> list[Surge] | None:
         )
         if watch is None:
             return None
-        if watch.evaluated_at is not None and counting.floor_minute(watch.evaluated_at) >= minute:
+        if watch.evaluated_at is not None and now - watch.evaluated_at < MIN_GAP:
             return None
-        counting.count(watch, now, save=False)
+        # The hour is recounted by the first pass of each minute; the others recount the last two minutes.
+        first_of_minute = watch.evaluated_at is None or counting.floor_minute(watch.evaluated_at) < minute
+        late = counting.LATE_MINUTES if first_of_minute else 1
+        counting.count(watch, now, save=False, late_minutes=late)
         baseline, people = refresh_baseline(watch, now)
         if not baseline.ready:
             baseline = rehearsal_baseline(watch, now) or baseline
@@ -92,11 +99,13 @@ def process(watch_id: int, now: datetime) -> list[Surge] | None:
 def refresh_baseline(watch: Watch, now: datetime) -> tuple[Baseline, Baseline]:
     """The baselines of messages and of people per minute, relearned when due (or never learned)."""
     stored = watch.baseline or {}
+    zone = watch.brand.timezone or "UTC"
     fresh = watch.baseline_at is not None and now - watch.baseline_at < RELEARN_EVERY
-    if fresh and stored and isinstance(stored.get("people"), dict):
+    # A brand that moved to another time zone is relearned on its new clock at once.
+    if fresh and stored and isinstance(stored.get("people"), dict) and stored.get("zone") == zone:
         return Baseline.from_json(stored), Baseline.from_json(stored["people"])
     messages, people = history(watch, now)
-    baseline, people_baseline = learn(messages), learn(people)
+    baseline, people_baseline = learn(messages, zone), learn(people, zone)
     watch.baseline, watch.baseline_at = baseline.as_json() | {"people": people_baseline.as_json()}, now
     Watch.objects.filter(pk=watch.pk).update(baseline=watch.baseline, baseline_at=now)
     return baseline, people_baseline
@@ -118,7 +127,8 @@ def rehearsal_baseline(watch: Watch, now: datetime) -> Baseline | None:
 
 def history(watch: Watch, now: datetime) -> tuple[list[HourCount], list[HourCount]]:
     """The complete hours since the watch's first message (at most 28 days), the empty ones included: of
-    messages (with the negative ones), and of people."""
+    messages (with the negative ones), and of people; each hour placed in the week on the brand's clock."""
+    zone = watch.brand.timezone or "UTC"
     end = counting.floor_minute(now).replace(minute=0)
     oldest = end - timedelta(days=counting.HISTORY_DAYS)
     first = (
@@ -148,13 +158,13 @@ def history(watch: Watch, now: datetime) -> tuple[list[HourCount], list[HourCoun
     moment = start
     while moment < end:
         row = rows.get(moment)
-        hour_of_week = moment.weekday() * 24 + moment.hour
+        in_week = hour_of_week(moment, zone)
         if row is None:
-            messages.append(HourCount(hour_of_week, 0, 0, 0))
-            people.append(HourCount(hour_of_week, 0, 0, 0))
+            messages.append(HourCount(in_week, 0, 0, 0))
+            people.append(HourCount(in_week, 0, 0, 0))
         else:
-            messages.append(HourCount(hour_of_week, row["total"], row["angry"], row["squares"]))
-            people.append(HourCount(hour_of_week, row["writers"], 0, row["writers_squares"]))
+            messages.append(HourCount(in_week, row["total"], row["angry"], row["squares"]))
+            people.append(HourCount(in_week, row["writers"], 0, row["writers_squares"]))
         moment += timedelta(hours=1)
     return messages, people
 
@@ -176,12 +186,18 @@ def evaluate(
 ) -> list[Surge]:
     if watch.counted_until is None:
         return []
-    last = minute_index(watch.counted_until)
+    last = minute_index(watch.counted_until)  # the minute under way
     volumes, negatives, people_counts = series(watch, last)
     first = last - HISTORY_MINUTES + 1
-    expected = baseline.expected_series(first, HISTORY_MINUTES)
+    # How much of the minute under way its count covers: its expectation is scaled to match.
+    gone = min(max((now - minute_at(last)).total_seconds() / 60.0, 1 / 60), 1.0)
+    expected = _so_far(baseline.expected_series(first, HISTORY_MINUTES), gone)
     people = (
-        People(people_counts, people_baseline.expected_series(first, HISTORY_MINUTES), people_baseline)
+        People(
+            people_counts,
+            _so_far(people_baseline.expected_series(first, HISTORY_MINUTES), gone),
+            people_baseline,
+        )
         if people_baseline is not None and people_baseline.ready
         else None
     )
@@ -212,6 +228,10 @@ def evaluate(
         people,
     )
     return [record_surge(watch, finding, now) for finding in findings]
+
+
+def _so_far(expected: list[float], gone: float) -> list[float]:
+    return [*expected[:-1], expected[-1] * gone]
 
 
 def record_surge(watch: Watch, finding: Finding, now: datetime) -> Surge:

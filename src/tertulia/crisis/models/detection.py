@@ -34,7 +34,7 @@ class Watch(models.Model):
         _("sensitivity"), max_length=8, choices=Sensitivity.choices, default=Sensitivity.NORMAL
     )
     is_active = models.BooleanField(_("active"), default=True)
-    # The last minute (its start) counted into buckets; the detector resumes after it.
+    # The minute (its start) that was under way at the last count; the next count resumes from it.
     counted_until = models.DateTimeField(null=True, blank=True)
     evaluated_at = models.DateTimeField(null=True, blank=True)
     # The learned rhythm (tertulia.crisis.detection.baseline.Baseline.as_json), relearned every few hours;
@@ -73,6 +73,8 @@ class Bucket(models.Model):
     class Meta:
         ordering = ("watch_id", "minute")
         constraints = [models.UniqueConstraint(fields=("watch", "minute"), name="crisis_bucket_once")]
+        # Pruning (tertulia.crisis.retention) looks for old minutes of every watch at once.
+        indexes = [models.Index(fields=("minute",), name="crisis_bucket_minute")]
 
     def __str__(self) -> str:
         return f"{self.watch_id}@{self.minute:%Y-%m-%d %H:%M}"

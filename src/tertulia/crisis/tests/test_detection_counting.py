@@ -40,7 +40,15 @@ def test_counting_twice_gives_the_same_buckets(shop: Shop) -> None:
     assert first == [("12:27", 3, 1), ("12:28", 2, 0)]
     assert counting.count(watch, NOW) == 0  # nothing changed, nothing written
     assert _buckets(watch) == first
-    assert watch.counted_until == NOW.replace(second=0) - M
+    assert watch.counted_until == NOW.replace(second=0)  # the minute under way
+    # The minute under way is counted as far as it has gone, and set again by the next pass.
+    write(shop.channel, NOW - timedelta(seconds=10), 2)
+    write(shop.channel, NOW + timedelta(seconds=5), 1)  # after `now`: not yet
+    counting.count(watch, NOW, late_minutes=1)
+    assert _buckets(watch)[-1] == ("12:30", 2, 0)
+    counting.count(watch, NOW + timedelta(seconds=20), late_minutes=1)
+    assert _buckets(watch)[-1] == ("12:30", 3, 0)
+    assert _buckets(watch)[:2] == first
     assert not Bucket.objects.filter(watch=brand_watch(other)).exists()
 
 
@@ -115,10 +123,12 @@ def test_ensure_watches_follows_brands_and_active_queries(shop: Shop) -> None:
     assert Watch.objects.get(query=query).is_active
 
 
-def test_a_watch_is_processed_once_per_minute(shop: Shop) -> None:
+def test_a_watch_is_processed_once_per_run_of_the_job(shop: Shop) -> None:
     watch = brand_watch(shop.brand)
     assert process(watch.pk, NOW) == []
-    assert process(watch.pk, NOW + timedelta(seconds=20)) is None  # same minute: already done
+    # Another worker's ticker a few seconds later: already done.
+    assert process(watch.pk, NOW + timedelta(seconds=8)) is None
+    assert process(watch.pk, NOW + timedelta(seconds=20)) == []  # the next run, 20 s on
     assert process(watch.pk, NOW + M) == []
 
 

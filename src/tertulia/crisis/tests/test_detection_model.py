@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import random
+from zoneinfo import ZoneInfo
 
 from tertulia.crisis.detection.baseline import Baseline, HourCount, hours_from_minutes, learn
 from tertulia.crisis.detection.stats import beta_binomial_sf, negative_binomial_sf
@@ -161,3 +162,45 @@ def test_people_per_minute_find_a_surge_that_threads_of_replies_hide() -> None:
     found = People(people[lo : last + 1], crowd.expected_series(lo, HISTORY_MINUTES), crowd)
     assert [f.metric for f in detect(*args, baseline, "normal", last, people=found)] == ["people"]
     assert detect(*args, baseline, "normal", last) == []  # the volume alone does not see it
+
+
+def test_the_rhythm_follows_the_brands_clock_across_summer_time() -> None:
+    """Learned in Madrid's summer (UTC+2), used in its winter (UTC+1): 17:30 on the brand's clock is still
+    the busy day, where a rhythm kept in UTC would expect the evening lull an hour early."""
+    from datetime import UTC, datetime, timedelta
+
+    from tertulia.crisis.detection.baseline import hour_of_week, minute_index
+
+    def busy(moment: datetime) -> bool:
+        local = moment.astimezone(ZoneInfo("Europe/Madrid"))
+        return 9 <= local.hour < 18
+
+    start = datetime(2026, 9, 27, 0, 0, tzinfo=UTC)  # four weeks before the clocks go back (25 October)
+    hours = [start + timedelta(hours=n) for n in range(28 * 24)]
+    # Busy from 09:00 to 18:00 on the brand's clock, and every hour a little different, so that reading
+    # one hour for its neighbour shows.
+    counts = [(600 if busy(h) else 60) + 5 * h.astimezone(ZoneInfo("Europe/Madrid")).hour for h in hours]
+    local = learn(
+        [
+            HourCount(hour_of_week(h, "Europe/Madrid"), c, 0, c * c // 60)
+            for h, c in zip(hours, counts, strict=True)
+        ],
+        "Europe/Madrid",
+    )
+    in_utc = learn(
+        [HourCount(hour_of_week(h), c, 0, c * c // 60) for h, c in zip(hours, counts, strict=True)]
+    )
+    winter_1730 = minute_index(datetime(2026, 11, 4, 16, 30, tzinfo=UTC))  # a Wednesday, 17:30 in Madrid
+    assert math.isclose(local.rate_at(winter_1730), (600 + 5 * 17) / 60, rel_tol=0.05)
+    assert in_utc.rate_at(winter_1730) < 3  # an hour behind: it thinks the day is over
+    # Every hour around the change (and the day either side) is read on the clock in force at that instant:
+    # at half past, the rate is exactly that local hour's, in a single minute and in a series.
+    from tertulia.crisis.detection.baseline import minute_at
+
+    first = minute_index(datetime(2026, 10, 24, 0, 30, tzinfo=UTC))
+    series = local.expected_series(first, 72 * 60)
+    for hour in range(72):
+        index = first + hour * 60
+        truth = local.rates[hour_of_week(minute_at(index), "Europe/Madrid")]
+        assert math.isclose(local.rate_at(index), truth) and math.isclose(series[hour * 60], truth)
+    assert Baseline.from_json(local.as_json()).zone == "Europe/Madrid"

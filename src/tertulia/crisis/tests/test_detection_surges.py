@@ -123,7 +123,22 @@ def test_one_person_flooding_is_a_volume_surge_and_many_people_a_people_surge(sh
         write(shop.channel, NOW_MINUTE + 10 * M - minute * M, 25)
     detect_all(later)
     people = Surge.objects.get(watch=watch, metric="people")
-    assert people.observed >= 40 and people.ratio > 5 and people.window_minutes <= 2
+    assert people.observed >= 40 and people.ratio > 5 and people.window_minutes <= 5
     assert people.explanation["metric"] == "people" and people.explanation["messages"] >= 50
     # One alert for the watch, its explanation brought up to date.
     assert Alert.objects.filter(brand=shop.brand).count() == 1
+
+
+def test_a_surge_is_found_in_the_minute_under_way(shop: Shop) -> None:
+    """The job runs every 20 s on what has arrived so far: twenty seconds into a surge is enough when it is
+    large, without waiting for the minute to end."""
+    watch = brand_watch(shop.brand)
+    seed_history(watch, NOW_MINUTE - 70 * M, days=14)
+    usual_traffic(shop.channel, NOW_MINUTE - 70 * M, NOW_MINUTE)
+    write(shop.channel, NOW_MINUTE + timedelta(seconds=5), 30, negative=20)  # NOW is 20 s into the minute
+    detect_all(NOW)
+    surge = Surge.objects.filter(watch=watch).order_by("pk").first()
+    assert surge is not None and surge.started_at == NOW_MINUTE and surge.window_minutes == 1
+    # Its expectation is the part of the minute gone by (20 s: about 1 message at Wednesday 12:30's 3 a
+    # minute), not the whole minute's (about 3, which would make the ratio about 10).
+    assert surge.observed >= 30 and 0.5 < surge.expected < 1.5 and surge.ratio > 18

@@ -294,3 +294,16 @@ def test_a_holding_statement_with_variables_is_found_in_the_replies(team: Team):
     # A statement whose fixed part is too short to tell apart is not guessed at.
     HoldingStatement.objects.filter(playbook=crisis.playbook).update(body="{name}: gracias.")
     assert "First holding statement sent:** 2026-11-02" not in reports.write_report(crisis)
+
+
+def test_an_organization_wide_report_is_for_people_who_work_in_every_brand(team: Team):
+    crisis = build_crisis(team)
+    Crisis.objects.filter(pk=crisis.pk).update(brand=None)
+    crisis.refresh_from_db()
+    reports.write_report(crisis)
+    url = reverse("web:crisis-report", args=[crisis.pk])
+    assert signed_in(team.cm).get(url).status_code == 200  # works in every brand
+    assert signed_in(team.limited).get(url).status_code == 404  # every brand's numbers: not hers to read
+    api = Api()
+    assert api.get(f"/crisis/crises/{crisis.pk}/report", token(team.limited, team.org)).status == 404
+    assert api.get(f"/crisis/crises/{crisis.pk}/report", token(team.cm, team.org)).status == 200

@@ -491,6 +491,9 @@ class FirehoseReader(threading.Thread):
 
 def start_firehose() -> FirehoseReader | None:
     """The worker's firehose reader thread, when the operator switched the firehose on."""
+    # Not through the outbound policy (docs/outbound.md), on purpose: the reader connects to this
+    # one URL, which the operator chose (often their own relay or PDS on a private network), and to
+    # nothing a post, an account or a DID document names.
     service: str = getattr(settings, "TERTULIA_FIREHOSE_URL", "")
     if not service:
         return None

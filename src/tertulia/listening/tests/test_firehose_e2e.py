@@ -20,7 +20,12 @@ import pytest
 
 from tertulia.config import parse_firehose_url
 from tertulia.connectors.bluesky.records import parse_at_uri, parse_datetime
-from tertulia.connectors.bluesky.tests.conftest import Account, Devnet, devnet  # noqa: F401  (the fixture)
+from tertulia.connectors.bluesky.tests.conftest import (  # noqa: F401  (the fixtures)
+    Account,
+    Devnet,
+    devnet,
+    devnet_on_loopback,
+)
 from tertulia.core.actions.context import Actor
 from tertulia.core.tests.factories import make_brand, make_org
 from tertulia.listening.actions.queries import create_query

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from tertulia.core.actions.context import Actor
 from tertulia.core.models import Brand, Membership, User
 from tertulia.core.permissions import Perm, brand_ids_of, brand_members, brands_for, may_access_brand
-from tertulia.crisis import mode, room
+from tertulia.crisis import mode, report, room
 from tertulia.crisis.approval import is_crisis_approver
 from tertulia.crisis.models import (
     Alert,
@@ -222,6 +222,7 @@ def _room_context(request: HttpRequest, tenant: Tenant, crisis: Crisis) -> dict[
         "can_work": active and mode.may_work(user, crisis),
         "can_assign": active and mode.may_assign(user, crisis),
         "can_end": active and mode.may_run(user, crisis.organization, crisis.brand),
+        "may_read_report": report.may_read(user, crisis),
         "note_form": NoteForm(),
         "end_form": EndForm(initial={"publishing": "resume"}),
         "pinned": _pinned(crisis) if active else [],

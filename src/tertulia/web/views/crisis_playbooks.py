@@ -9,7 +9,7 @@ Thin: look up within what the person may see (else 404), call tertulia.crisis.pl
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from tertulia.core.actions.context import Actor
 from tertulia.core.actions.rehearsals import NoSandboxChannel, stage_rehearsal
 from tertulia.core.models import Organization
-from tertulia.core.permissions import Perm, restrict
+from tertulia.core.permissions import Perm, covers_all_brands, restrict
 from tertulia.crisis import playbooks as actions
 from tertulia.crisis import report as reports
 from tertulia.crisis.models import (
@@ -44,7 +44,11 @@ def _playbook(request: HttpRequest, tenant: Tenant, playbook_id: int) -> Playboo
 
 
 def _closed_crises(request: HttpRequest, tenant: Tenant) -> list[Crisis]:
-    visible = restrict(Crisis.objects.all(), signed_in_user(request), _org(tenant), Perm.VIEW, org_wide=True)
+    """The reports this person may read (an organization-wide one only if they work in every brand)."""
+    user = signed_in_user(request)
+    visible = restrict(Crisis.objects.all(), user, _org(tenant), Perm.VIEW, org_wide=True)
+    if not covers_all_brands(user, _org(tenant)):
+        visible = visible.filter(brand__isnull=False)
     return list(visible.filter(state=CrisisState.CLOSED).select_related("brand")[:50])
 
 
@@ -303,8 +307,12 @@ def statement_approve(
 
 
 def _crisis(request: HttpRequest, tenant: Tenant, crisis_id: int) -> Crisis:
-    visible = restrict(Crisis.objects.all(), signed_in_user(request), _org(tenant), Perm.VIEW, org_wide=True)
-    return get_object_or_404(visible.select_related("brand", "playbook"), pk=crisis_id)
+    user = signed_in_user(request)
+    visible = restrict(Crisis.objects.all(), user, _org(tenant), Perm.VIEW, org_wide=True)
+    crisis = get_object_or_404(visible.select_related("brand", "playbook"), pk=crisis_id)
+    if not reports.may_read(user, crisis):
+        raise Http404
+    return crisis
 
 
 @section("crisis")

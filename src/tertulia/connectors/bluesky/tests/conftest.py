@@ -3,7 +3,8 @@
 `devnet` runs `devnet/start.mjs` (PLC, PDS, AppView and Ozone from `@atproto/dev-env`,
 bound to 127.0.0.1, storing in PostgreSQL) and stops it by PID at the end. It skips,
 saying why, when Node, the installed npm packages (`npm ci` in devnet/) or a PostgreSQL
-DATABASE_URL are missing, so the SQLite suite runs without it.
+DATABASE_URL are missing, so the SQLite suite runs without it. `devnet_on_loopback` lets
+every test that uses it reach the network's private address (see there).
 """
 
 from __future__ import annotations
@@ -114,6 +115,26 @@ def _read_ready_line(stdout: IO[str], process: subprocess.Popen[str]) -> dict[st
             if found.get("ready"):
                 return found
     raise RuntimeError("the Bluesky reference network did not start in time")
+
+
+@pytest.fixture(autouse=True)
+def devnet_on_loopback(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test that uses `devnet` (directly or through another fixture) may reach 127.0.0.1.
+
+    The reference network listens on 127.0.0.1, which the outbound policy refuses to Bluesky's
+    sign-in and to every account's requests to its PDS (docs/outbound.md). `devnet` itself lives
+    for the whole session and cannot take the per-test `settings` fixture, and a session-wide
+    override would leak into the tests that prove refusals: so this per-test fixture opens it, for
+    this process (the setting) and for child processes that inherit the environment (settings.py
+    reads the variable at start). Tests that build a child's environment by hand, as
+    test_publish_kill.py does, set the variable themselves. Modules outside this directory import
+    this fixture together with `devnet`.
+    """
+    if "devnet" not in request.fixturenames:
+        return
+    monkeypatch.setenv("TERTULIA_BLUESKY_ALLOW_PRIVATE_ADDRESSES", "true")
+    settings = request.getfixturevalue("settings")
+    settings.TERTULIA_BLUESKY_ALLOW_PRIVATE_ADDRESSES = True
 
 
 @pytest.fixture(scope="session")

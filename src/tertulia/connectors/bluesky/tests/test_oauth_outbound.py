@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,11 +20,12 @@ import pytest
 
 from tertulia.connectors.base import ContentRejected
 from tertulia.connectors.bluesky import oauth
+from tertulia.connectors.bluesky.tests.local_http import LocalHTTP
 
 DID = "did:plc:abcdefghijklmnopqrstuvwx"
 
 
-class JSONServer:
+class JSONServer(LocalHTTP):
     """Answers GET and POST with the JSON document registered for the path (404 otherwise)."""
 
     def __init__(self) -> None:
@@ -49,17 +49,7 @@ class JSONServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> JSONServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(Handler)
 
 
 @pytest.fixture

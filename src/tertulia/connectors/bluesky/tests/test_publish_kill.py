@@ -77,6 +77,9 @@ def _child_env(data_dir: Path) -> dict[str, str]:
         TERTULIA_PUBLISH_LEASE_SECONDS=str(LEASE_SECONDS),
         TERTULIA_PUBLISH_THREADS="2",
         TERTULIA_SECRET_KEY=secrets.token_urlsafe(50),
+        # The devnet and the slow proxy are on 127.0.0.1, which the outbound policy refuses to
+        # Bluesky accounts (docs/outbound.md); the TERTULIA_* variables above were not inherited.
+        TERTULIA_BLUESKY_ALLOW_PRIVATE_ADDRESSES="true",
         PYTHONUNBUFFERED="1",
     )
     return env
