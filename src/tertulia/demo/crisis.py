@@ -6,9 +6,10 @@ demo brand's sandbox channels; the detector (which learned its baseline from the
 raises a rehearsal alert; the team starts crisis mode as a rehearsal (scheduled posts pause), runs the
 checklist, ends it, and reads the report.
 
-The history is demo data, and says so: per-minute counts (crisis.Bucket) of the brand's watch for the
-past two weeks, drawn from a seeded generator with a daily rhythm (quiet nights, a busy midday and
-evening) and quieter weekends, at the level of the demo's simulated traffic. It is written once, and only
+The history is demo data, and says so: per-minute counts (crisis.Bucket) of the brand's watch (and of
+its listening queries' watches, scaled to the share of mentions each matches) for the past two weeks,
+drawn from a seeded generator with a daily rhythm (quiet nights, a busy midday and evening) and quieter
+weekends, at the level of the demo's simulated traffic. It is written once, and only
 up to an hour ago: the detector counts the live traffic from there on. Everything is loaded once
 (idempotent), in bulk, so `tertulia demo` starts quickly.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import math
 import random
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -25,6 +27,9 @@ from django.utils import timezone
 from tertulia.core.actions.context import Actor
 from tertulia.core.models import Brand, User
 from tertulia.core.models.audit import Via
+
+if TYPE_CHECKING:  # the crisis app may not be migrated yet when the demo module is imported
+    from tertulia.crisis.models import Watch
 
 HISTORY_DAYS = 14
 # The watch's counting resumes this long before now, from the inbox's real messages.
@@ -60,23 +65,56 @@ def _poisson(rng: random.Random, mean: float) -> int:
 
 
 def seed_history(brand: Brand, level: float, now: datetime, seed: int = 2026) -> int:
-    """Two weeks of per-minute counts for the brand's watch (once); returns the buckets written."""
-    from tertulia.crisis.models import Bucket, Watch, WatchKind
+    """Two weeks of per-minute counts for the brand's watch (once), with the past crisis; returns the
+    buckets written."""
+    from tertulia.crisis.models import Watch, WatchKind
 
     watch, _created = Watch.objects.get_or_create(
         brand=brand, kind=WatchKind.BRAND, defaults={"organization_id": brand.organization_id}
     )
+    rng = random.Random(seed + brand.pk)  # noqa: S311  # demo data, reproducible
+    return _seed_watch(watch, level, now, rng, past_crisis=True)
+
+
+def seed_query_history(brand: Brand, level: float, now: datetime, seed: int = 2026) -> int:
+    """The same for the watches of the brand's listening queries (once). Every inbound message of the
+    live traffic is matched against them, so each gets the traffic's level times the share of the demo's
+    mentions it matched: otherwise the month of mentions loaded for the listening charts (far fewer a
+    minute than the live traffic) would be its baseline, and the first minutes of the demo a surge."""
+    from tertulia.crisis.models import Watch, WatchKind
+    from tertulia.listening.models import ListeningQuery, Mention, QueryMatch
+
+    mentions = Mention.objects.filter(organization_id=brand.organization_id).count()
+    if not mentions:
+        return 0
+    written = 0
+    for query in ListeningQuery.objects.filter(brand=brand, is_active=True).order_by("pk"):
+        share = QueryMatch.objects.filter(query=query).count() / mentions
+        if share <= 0:
+            continue
+        watch, _created = Watch.objects.get_or_create(
+            kind=WatchKind.QUERY,
+            query=query,
+            defaults={"organization_id": brand.organization_id, "brand": brand},
+        )
+        rng = random.Random(seed + query.pk)  # noqa: S311  # demo data, reproducible
+        written += _seed_watch(watch, level * share, now, rng, past_crisis=False)
+    return written
+
+
+def _seed_watch(watch: Watch, level: float, now: datetime, rng: random.Random, *, past_crisis: bool) -> int:
+    from tertulia.crisis.models import Bucket, Watch
+
     end = now.replace(second=0, microsecond=0) - timedelta(minutes=LIVE_MINUTES)
     start = end - timedelta(days=HISTORY_DAYS)
     if Bucket.objects.filter(watch=watch, minute__lt=start + timedelta(days=1)).exists():
         return 0
-    rng = random.Random(seed + brand.pk)  # noqa: S311  # demo data, reproducible
     rows = []
     surge_start = _past_surge_start(now)
     moment = start
     while moment < end:
         mean = rate_at(moment, level)
-        if surge_start <= moment < surge_start + timedelta(minutes=40):
+        if past_crisis and surge_start <= moment < surge_start + timedelta(minutes=40):
             mean *= 6  # the past crisis below
             share = 0.7
         else:
@@ -293,6 +331,7 @@ def load_crisis(brand: Brand, owner: User, rate_per_minute: int) -> str:
         return "crisis: tables not created yet (no migration), skipped"
     now = timezone.now()
     written = seed_history(brand, level=max(rate_per_minute, 2), now=now)
+    written += seed_query_history(brand, level=max(rate_per_minute, 2), now=now)
     people: dict[str, User] = {"owner": owner}
     for member in Membership.objects.filter(
         organization_id=brand.organization_id, is_active=True

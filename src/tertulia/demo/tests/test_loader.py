@@ -124,3 +124,30 @@ def test_demo_listens_with_queries_in_every_group_and_a_month_of_history(setting
     stored = Mention.objects.filter(organization=brand.organization).count()
     load_demo(rate_per_minute=0)  # loading again adds nothing
     assert Mention.objects.filter(organization=brand.organization).count() == stored
+
+
+def test_the_detector_learns_the_demo_traffic_for_brands_and_queries(settings, tmp_path):
+    """Every watch of the demo brand starts with history at the level of the live traffic (for a query,
+    scaled by the share of mentions it matches): a month of listening history is far quieter than the
+    live stream, and would have made the demo's first minutes a surge on every query."""
+    from tertulia.crisis.detection.run import detect_all
+    from tertulia.crisis.models import Bucket, Surge, Watch, WatchKind
+    from tertulia.listening.models import ListeningQuery, QueryMatch
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    load_demo(rate_per_minute=12)
+    brand = Brand.objects.get(name=content.MAIN_BRAND["name"])
+    now = timezone.now()
+    detect_all(now)
+    detect_all(now + timedelta(seconds=20))
+    assert not Surge.objects.filter(watch__kind=WatchKind.QUERY, detected_at__gte=now).exists()
+    brand_watch = Watch.objects.get(brand=brand, kind=WatchKind.BRAND)
+    for query in ListeningQuery.objects.filter(brand=brand, is_active=True):
+        watch = Watch.objects.get(kind=WatchKind.QUERY, query=query)
+        seeded = Bucket.objects.filter(watch=watch).count()
+        # More minutes with traffic than the month of mentions could fill, fewer than the whole brand's.
+        matched = QueryMatch.objects.filter(query=query).count()
+        assert matched < seeded < Bucket.objects.filter(watch=brand_watch).count(), query.name
+    buckets = Bucket.objects.count()
+    load_demo(rate_per_minute=12)  # loading again seeds nothing twice
+    assert Bucket.objects.count() == buckets
