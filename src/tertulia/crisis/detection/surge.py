@@ -27,12 +27,13 @@ from tertulia.crisis.detection.stats import beta_binomial_sf, negative_binomial_
 
 VOLUME_WINDOWS = (1, 2, 5, 15, 60)
 SHARE_WINDOWS = (5, 15, 60)
-# The recent level: minutes [now - 180, now - 30) against their expectation. A quieter or busier day
-# than usual moves the expectation (within x0.5..x2); the last half hour is left out so that a rising
-# surge does not raise its own bar.
+# The recent level: minutes [now - 180, now - 30) against their expectation. A busier day than usual
+# raises the expectation (up to x2); the last half hour is left out so that a rising surge does not raise
+# its own bar. A quieter spell never lowers it: it may be our own gap (a poller down, a restart, the
+# first minutes of the demo), and after it ordinary traffic would look like a surge.
 LEVEL_FROM, LEVEL_TO = 180, 30
 LEVEL_PRIOR = 30.0
-LEVEL_MIN, LEVEL_MAX = 0.5, 2.0
+LEVEL_MIN, LEVEL_MAX = 1.0, 2.0
 HISTORY_MINUTES = LEVEL_FROM  # how many minutes of counts one evaluation reads
 END_P = 0.01  # a surge is over when every window up to END_WINDOW has a tail probability above this
 END_WINDOW = 15

@@ -102,6 +102,17 @@ def test_normal_weeks_with_their_peaks_raise_nothing() -> None:
     assert run_detector(volumes, negatives, baseline, 28 * DAY, 35 * DAY, "normal") == []
 
 
+def test_traffic_back_after_a_gap_in_collection_is_not_a_surge() -> None:
+    """Two hours with nothing counted (a poller down, the demo not yet started), then ordinary traffic:
+    a quiet spell must not lower the bar, or the return of the usual volume looks like a surge."""
+    volumes, negatives = traffic(seed=24, days=31)
+    baseline = learn(hours_from_minutes(0, volumes[: 28 * DAY], negatives[: 28 * DAY]))
+    back = 28 * DAY + 2 * DAY + 13 * 60  # Wednesday 13:00, the busiest hour
+    for minute in range(back - 150, back):
+        volumes[minute] = negatives[minute] = 0
+    assert run_detector(volumes, negatives, baseline, back, back + 30, "normal") == []
+
+
 def test_a_sudden_five_fold_surge_is_found_within_two_minutes() -> None:
     volumes, negatives = traffic(seed=22, days=29)
     baseline = learn(hours_from_minutes(0, volumes[: 28 * DAY], negatives[: 28 * DAY]))
@@ -128,7 +139,7 @@ def test_sensitivity_orders_what_fires() -> None:
 
 
 def test_a_rising_negative_share_is_a_surge_of_its_own() -> None:
-    volumes, negatives = traffic(seed=24, days=29)
+    volumes, negatives = traffic(seed=24, days=31)
     baseline = learn(hours_from_minutes(0, volumes[: 28 * DAY], negatives[: 28 * DAY]))
     start = 28 * DAY + 12 * 60
     for minute in range(start, start + 30):  # the same volume, but most of it angry
