@@ -73,7 +73,7 @@ def test_ordered_near_and_outline():
 
 def test_lowercase_operators_are_words_with_a_warning():
     parsed = parse("rock and roll")
-    assert [node.patterns[0].text for node in parsed.root.operands] == ["rock", "and", "roll"]  # type: ignore[union-attr]  # the row exists: made just above
+    assert [node.patterns[0].text for node in parsed.root.operands] == ["rock", "and", "roll"]  # type: ignore[union-attr]  # the parse above has this node kind
     assert [warning.code for warning in parsed.warnings] == ["lowercase_operator"]
     assert parsed.warnings[0].position == 5
 
@@ -156,7 +156,7 @@ def test_pathological_queries_are_bounded(query: str, code: str):
 
 def test_largest_allowed_query_parses():
     query = " OR ".join(f"w{index}" for index in range(MAX_TERMS))
-    assert len(parse(query).root.operands) == MAX_TERMS  # type: ignore[union-attr]  # the row exists: made just above
+    assert len(parse(query).root.operands) == MAX_TERMS  # type: ignore[union-attr]  # the parse above has this node kind
 
 
 def test_and_inside_or_without_parentheses_warns():
@@ -183,7 +183,7 @@ def test_words_that_start_with_near_are_words():
 )
 def test_followers_read_thousands_as_people_write_them(written: str, count: int):
     root = parse(f"vino followers:{written}").root
-    assert root.operands[1].count == count  # type: ignore[union-attr]  # the row exists: made just above
+    assert root.operands[1].count == count  # type: ignore[union-attr]  # the parse above has this node kind
 
 
 @pytest.mark.parametrize("written", [">1.5", ">1.00", ">1,0000", ">k", "1000", ">-5"])
