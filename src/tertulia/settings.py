@@ -54,6 +54,10 @@ INSTALLED_APPS = [
     "tertulia.guard",
     "tertulia.governance",
     "tertulia.crisis",
+    "tertulia.analytics",
+    "tertulia.teamops",
+    "tertulia.portal",
+    "tertulia.reports",
     "tertulia.api",
     "tertulia.web",
 ]

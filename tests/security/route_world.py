@@ -428,7 +428,12 @@ PARAMETERS = {
 # Parameters that name no object of an organization: a value the route accepts. An SSO provider is
 # left unknown: signing in through one reaches the identity provider, which the tests of
 # tertulia.accounts run for real (the walker stays on this machine).
-CONSTANTS = {"kind": "crisis", "network": "sandbox", "provider_id": "walker-unknown-provider"}
+CONSTANTS = {
+    "kind": "crisis",
+    "network": "sandbox",
+    "provider_id": "walker-unknown-provider",
+    "table": "channels",  # an analytics CSV export
+}
 
 
 @dataclass(frozen=True)

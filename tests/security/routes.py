@@ -255,6 +255,7 @@ BY_FIELD: dict[str, tuple[str, str]] = {
 CONSTANTS: dict[str, object] = {
     "kind": "normal",  # an approval workflow's kind (publishing.WorkflowKind)
     "network": "sandbox",  # /hooks/<network>/: a registered network
+    "table": "channels",  # /analytics/export/<table>.csv: one of the dashboards' tables
     # Tokens from e-mails (allauth's e-mail confirmation and password reset) and cache keys: any value
     # (an unknown one answers as a stale link does); a WebAuthn key's pk (none in the seed: a 404).
     "key": "x-unknown-key",

@@ -40,6 +40,8 @@ SHOWN_LIBRARY_MODELS = ("usersessions.UserSession",)
 
 # label.field -> why it never holds text a person or a network wrote (so it is not poisoned).
 NOT_USER_TEXT: dict[str, str] = {
+    "reports.RunDocument.html": "a report's HTML as Tertulia rendered it (its text escaped then), served "
+    "with a Content-Security-Policy that runs no script (tertulia.web.views.reports)",
     "core.User.password": "a password hash",
     "core.Organization.slug": "made by Tertulia from the name (unique_org_slug)",
     "core.Brand.slug": "made by Tertulia from the name (unique_brand_slug)",

@@ -112,7 +112,13 @@ AREAS: tuple[Area, ...] = (
     ),
     Area("listening", _("Listening"), ("listening.*",)),
     Area("inbox", _("Inbox and contacts"), ("conversation.*", "inbox.*", "contact.*")),
-    Area("brands", _("Brands and channels"), ("brand.*", "competitor.*", "objective.*", "channel.*")),
+    Area(
+        "brands",
+        _("Brands and channels"),
+        ("brand.*", "competitor.*", "objective.*", "channel.*", "report.*"),
+    ),
+    Area("team", _("Team operations"), ("teamops.*",)),
+    Area("portal", _("Contributions and guidelines"), ("contribution.*", "guideline.*")),
 )
 OTHER = "other"
 AREA_KEYS = (*(area.key for area in AREAS), OTHER)

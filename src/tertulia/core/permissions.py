@@ -61,6 +61,8 @@ class Perm(StrEnum):
     MANAGE_PUBLISHING = "manage_publishing"
     # Write listening queries, alerts and sources; run backtests. (Seeing what listening found is VIEW.)
     MANAGE_LISTENING = "manage_listening"
+    # Edit on-call rotations and their overrides (docs/team-operations.md).
+    MANAGE_ROTATIONS = "manage_rotations"
 
 
 _ALL = frozenset(Perm)
@@ -84,6 +86,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.APPROVE_POSTS,
             Perm.MANAGE_PUBLISHING,
             Perm.MANAGE_LISTENING,
+            Perm.MANAGE_ROTATIONS,
         }
     ),
     Role.COMMUNITY_MANAGER: frozenset(

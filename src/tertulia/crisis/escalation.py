@@ -47,6 +47,7 @@ BATCH = 50
 ACK_SALT = "tertulia.crisis.acknowledge"
 MAX_ERROR = 500
 FALLBACK_ROLES = (Role.OWNER, Role.ADMIN, Role.BRAND_MANAGER)
+FALLBACK_WAIT = 10  # minutes between the person on call (a rotation's) and the fallback, without a chain
 
 
 def renotify_every() -> timedelta:
@@ -95,17 +96,25 @@ def fallback_people(brand: Brand) -> list[User]:
     ]
 
 
-def chain_for(brand: Brand) -> list[Rung]:
+def chain_for(brand: Brand, at: datetime | None = None) -> list[Rung]:
     """The brand's rungs, in order, leaving out people who no longer work in the brand; the fallback
-    rung when none is left."""
+    rung when none is left. When an on-call rotation covers the brand, whoever is on call at `at`
+    (now) is position 0, in place of the chain's first person; without a chain, the fallback rung
+    follows them after FALLBACK_WAIT minutes."""
     rungs = [
         Rung((step.user,), step.wait_minutes, step.by_email)
         for step in EscalationStep.objects.filter(brand=brand).select_related("user").order_by("position")
         if works_in(step.user, brand)
     ]
+    from tertulia.teamops.oncall import on_call  # teamops builds on crisis; imported here
+
+    paged = tuple(user for user in on_call(brand, at) if works_in(user, brand))
+    if paged and rungs:
+        return [Rung(paged, rungs[0].wait_minutes, rungs[0].by_email), *rungs[1:]]
     if rungs:
         return rungs
-    return [Rung(tuple(fallback_people(brand)), 0, True, fallback=True)]
+    fallback = Rung(tuple(fallback_people(brand)), FALLBACK_WAIT if paged else 0, True, fallback=True)
+    return [Rung(paged, 0, True), fallback] if paged else [fallback]
 
 
 def everyone(rungs: Sequence[Rung]) -> list[User]:
@@ -144,7 +153,7 @@ def escalate_due(now: datetime | None = None, *, only: int | None = None) -> int
 
 def _escalate(alert: Alert, now: datetime) -> int:
     """One due alert's telling; 1 when this worker did it."""
-    rungs = chain_for(alert.brand)
+    rungs = chain_for(alert.brand, now)
     level = alert.level
     last = len(rungs) + renotify_rounds()  # the chain once, then the whole chain again this many times
     if level >= last:

@@ -160,11 +160,20 @@ def load_demo(
         progress(f"organization {organization.name} (already loaded)")
     _moderation_policy(actor, organization)
     _inbox_setup(actor, organization)
+    from tertulia.demo.teamops import seed_teamops  # on-call rotation (docs/team-operations.md)
+
+    seed_teamops(organization)
     main = Brand.objects.filter(organization=organization, name=content.MAIN_BRAND["name"]).first()
     if main is not None:
         load_publishing(main)
         load_listening(main, User.objects.get(email=content.OWNER_EMAIL))
         progress(load_crisis(main, User.objects.get(email=content.OWNER_EMAIL), rate_per_minute))
+        from tertulia.demo.portal import seed_portal  # the contributor portal (docs/contributor-portal.md)
+
+        progress(seed_portal(main, User.objects.get(email=content.OWNER_EMAIL)))
+        from tertulia.demo.analytics import roll_up_history  # the dashboards' history (docs/analytics.md)
+
+        progress(roll_up_history(main))
     _start_traffic(organization, rate_per_minute, seed)
     progress(
         f"simulated traffic: {rate_per_minute} messages per minute"

@@ -1,5 +1,9 @@
 from django.urls import path
 
+from tertulia.web.urls_analytics import urlpatterns as analytics_urls
+from tertulia.web.urls_portal import urlpatterns as portal_urls
+from tertulia.web.urls_reports import urlpatterns as reports_urls
+from tertulia.web.urls_teamops import urlpatterns as teamops_urls
 from tertulia.web.views import (
     account,
     channels,
@@ -196,7 +200,6 @@ urlpatterns = [
     ),
     path("crisis/alerts/ack/<str:key>/", crisis_alert_views.ack_link, name="crisis-alert-ack-link"),
     path("crisis/escalation/<int:brand_id>/", crisis_alert_views.escalation_chain, name="crisis-chain"),
-    path("analytics/", sections.analytics, name="analytics"),
     path("team/", team.team, name="team"),
     path("team/members/<int:member_id>/role/", team.change_role, name="member-role"),
     path("team/members/<int:member_id>/active/", team.set_active, name="member-active"),
@@ -306,3 +309,6 @@ urlpatterns = [
     ),
     path("inbox/m/<int:message_id>/moderate/", moderation_views.message_moderate, name="message-moderate"),
 ]
+
+# Each capability added since issue 9 keeps its routes in its own module (same `web:` namespace).
+urlpatterns += [*analytics_urls, *teamops_urls, *portal_urls, *reports_urls]

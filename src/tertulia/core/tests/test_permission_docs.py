@@ -29,6 +29,7 @@ MEANING: dict[Perm, str] = {
     Perm.APPROVE_POSTS: "Decide on posts in review",
     Perm.MANAGE_PUBLISHING: "Pause and resume publishing; approval workflows and queue slots",
     Perm.MANAGE_LISTENING: "Write listening queries, alerts and sources",
+    Perm.MANAGE_ROTATIONS: "Edit on-call rotations and their overrides",
 }
 
 

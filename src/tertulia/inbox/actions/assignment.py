@@ -61,7 +61,8 @@ class Candidate:
 
 
 def candidates(channel: Channel) -> list[Candidate]:
-    """People who may operate `channel`, are active members and available, with their load.
+    """People who may operate `channel`, are active members and available, with their load; not those
+    on time off, nor those outside their working hours unless on call and needed (teamops.availability).
 
     Owners and admins are only candidates on channels nobody was granted, so a team's work does
     not flow to the boss.
@@ -88,7 +89,10 @@ def candidates(channel: Channel) -> list[Candidate]:
         if status.available:
             last = status.last_assigned_at.timestamp() if status.last_assigned_at else 0.0
             result.append(Candidate(member.user, status.capacity, load[member.user_id], last))
-    return result
+    # Time off and working hours (teamops builds on the inbox, hence imported here): docs/team-operations.md.
+    from tertulia.teamops.availability import narrow_candidates
+
+    return narrow_candidates(channel, result)
 
 
 def _open_counts(user_ids: Sequence[int]) -> Counter[int]:

@@ -107,6 +107,7 @@ class Conversation(models.Model):
             models.Index(fields=("assignee", "status", "-last_message_at"), name="inbox_mine"),
             # The SLA sweep: open conversations whose clock runs out soonest.
             models.Index(fields=("status", "due_at"), name="inbox_due"),
+            models.Index(fields=("brand", "created_at"), name="conversation_period"),  # daily rollups
         ]
 
     def __str__(self) -> str:

@@ -87,6 +87,8 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=("conversation", "sent_at", "id"), name="message_thread"),
             models.Index(fields=("brand", "-received_at"), name="message_recent"),
+            # The daily rollups (tertulia.analytics.rollup) count a brand's messages by the day sent.
+            models.Index(fields=("brand", "sent_at"), name="message_period"),
             models.Index(
                 fields=("delivery",), name="message_delivery", condition=~models.Q(delivery="received")
             ),

@@ -1,4 +1,4 @@
-"""The inbox settings page (/settings/inbox/) and the SLA report on Analytics."""
+"""The inbox settings page (/settings/inbox/) and the SLA report on the inbox dashboard."""
 
 from __future__ import annotations
 
@@ -330,16 +330,16 @@ def test_analytics_shows_the_sla_report_for_the_chosen_period(manager, brand) ->
         **objective_values(period_start=now.date(), period_end=(now + timedelta(days=30)).date()),
     )
     client = signed_in(manager)
-    month = client.get(reverse("web:analytics")).content.decode()
+    month = client.get(reverse("web:analytics-inbox")).content.decode()
     assert 'id="sla-report"' in month and "75 % answered on time" in month
     assert 'value="75.0"' in month  # the meter
     assert "Below target." in month  # the objective: at least 95 %
     assert "@cafesur" in month
-    week = client.get(reverse("web:analytics"), {"days": "7"}).content.decode()
+    week = client.get(reverse("web:analytics-inbox"), {"days": "7"}).content.decode()
     assert "100 % answered on time" in week and "On track." in week
     assert 'href="?days=7#sla-report" aria-current="page"' in week
     for junk in ("15", "abc", "-1", "9" * 30):
-        assert client.get(reverse("web:analytics"), {"days": junk}).status_code == 200
+        assert client.get(reverse("web:analytics-inbox"), {"days": junk}).status_code == 200
 
 
 def test_analytics_in_spanish(manager, brand) -> None:

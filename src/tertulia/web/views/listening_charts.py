@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from tertulia.analytics.charts import nice_top
+
 # The viewBox of the bar charts: wide, so labels stay legible when the SVG scales to the page.
 WIDTH = 720
 HEIGHT = 220
@@ -58,14 +60,7 @@ class BarChart:
 
 def _nice_ceiling(value: int) -> int:
     """The smallest of 1, 2, 5, 10, 20, 50… at or above `value`: the top of the y axis."""
-    if value <= 1:
-        return 1
-    step = 1
-    while True:
-        for factor in (1, 2, 5):
-            if step * factor >= value:
-                return step * factor
-        step *= 10
+    return int(nice_top(value))
 
 
 def bar_chart(

@@ -19,7 +19,6 @@ from tertulia.core.actions.context import Actor
 from tertulia.core.actions.rehearsals import NoSandboxChannel, rehearsals_for, stage_rehearsal
 from tertulia.core.models import AuditEntry
 from tertulia.core.permissions import ACCESS_ATTRIBUTE, Access, Perm, declare
-from tertulia.inbox import sla_report
 from tertulia.web import selectors
 from tertulia.web.forms import BrandProfileForm
 from tertulia.web.tenant import Tenant, get_tenant
@@ -65,6 +64,9 @@ def section(
 @declare(Access.SIGNED_IN)
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    # Seed 003's spokes land on the contributor portal; the hub, on the inbox.
+    if Perm.OPERATE_CHANNELS not in get_tenant(request).perms and get_tenant(request).can(Perm.PROPOSE_POSTS):
+        return redirect("web:contribute")
     return redirect("web:inbox")
 
 
@@ -117,27 +119,6 @@ def crisis(request: HttpRequest, tenant: Tenant) -> HttpResponse:
             "volume": selectors.mention_volume(tenant),
             "return_to": "crisis",
             **pause_overview(tenant),
-        },
-    )
-
-
-@section("analytics")
-@require_safe
-def analytics(request: HttpRequest, tenant: Tenant) -> HttpResponse:
-    objectives = list(tenant.brand.objectives.all()) if tenant.brand else []
-    sla_days = sla_report.period_days(request.GET.get("days"))
-    sla = sla_report.report_for_last(tenant.brand, sla_days) if tenant.brand else None
-    return render(
-        request,
-        "web/analytics.html",
-        {
-            "section": "analytics",
-            "objectives": objectives,
-            "channels": selectors.channel_overview(tenant),
-            "sla": sla,
-            "sla_days": sla_days,
-            "sla_periods": sla_report.PERIODS,
-            "sla_objectives": sla_report.objective_progress(objectives, sla) if sla else [],
         },
     )
 

@@ -1,0 +1,1 @@
+"""The contributor portal and the brand's guidelines library (docs/contributor-portal.md)."""

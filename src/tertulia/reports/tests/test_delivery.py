@@ -1,0 +1,138 @@
+"""Claiming, building (HTML and a real PDF), e-mailing in each recipient's language, PDF failures."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, date, datetime, timedelta
+from typing import cast
+
+import pytest
+from django.core import mail
+from django.core.mail import EmailMultiAlternatives
+
+from tertulia.analytics.models import ChannelDay
+from tertulia.core.actions.channels import connect_channel
+from tertulia.core.actions.context import Actor
+from tertulia.core.models import Membership, Role
+from tertulia.core.tests.factories import make_brand, make_member, make_org
+from tertulia.reports import actions, delivery
+from tertulia.reports.models import ReportRun, ReportSchedule, RunStatus
+
+pytestmark = pytest.mark.django_db
+HOSTILE = "<script>alert(1)</script>\u202e Ñandú 🎉"
+
+
+@pytest.fixture
+def world() -> dict:
+    org = make_org("Agencia")
+    brand = make_brand(org, HOSTILE)
+    owner = Membership.objects.get(organization=org, role=Role.OWNER).user
+    spanish = make_member(org, Role.ANALYST, language="es")
+    channel = connect_channel(Actor.system("t"), brand, "sandbox", "tienda")
+    for n in range(14):
+        ChannelDay.objects.create(
+            organization=org,
+            brand=brand,
+            channel=channel,
+            day=date(2026, 11, 2) + timedelta(days=n),
+            messages_in=10 + n * 3,
+            posts_published=1,
+            likes=5 * n,
+            followers=1000 + n * 10,
+        )
+    schedule = actions.create_schedule(
+        Actor(user=owner, via="web"),
+        brand,
+        actions.ScheduleInput(
+            title="Semanal <b>", member_ids=[spanish.pk], external=[("boss@example.com", "en")]
+        ),
+    )
+    return {"org": org, "brand": brand, "owner": owner, "spanish": spanish, "schedule": schedule}
+
+
+def test_two_claims_one_wins(world: dict) -> None:
+    schedule = world["schedule"]
+    now = schedule.next_run_at + timedelta(minutes=1)
+    assert delivery.claim_due(now) == [schedule.pk]
+    assert delivery.claim_due(now) == []
+
+
+def test_due_report_is_mailed_in_each_language_with_pdf(world: dict) -> None:
+    schedule: ReportSchedule = world["schedule"]
+    due = datetime(2026, 11, 16, 7, 0, tzinfo=UTC)
+    ReportSchedule.objects.filter(pk=schedule.pk).update(due_at=due, next_run_at=due)
+    assert delivery.run_due(due + timedelta(seconds=5)) == 1
+    run = ReportRun.objects.get()
+    assert run.status == RunStatus.OK and (run.first, run.last) == (date(2026, 11, 9), date(2026, 11, 15))
+    assert sorted(run.sent_to) == sorted(["boss@example.com", world["spanish"].email])
+    assert sorted(d.language for d in run.documents.all()) == ["en", "es"]
+    by_to = {m.to[0]: cast(EmailMultiAlternatives, m) for m in mail.outbox}
+    english, spanish = by_to["boss@example.com"], by_to[world["spanish"].email]
+    for message in (english, spanish):
+        ((name, pdf, kind),) = message.attachments
+        assert kind == "application/pdf" and bytes(pdf).startswith(b"%PDF") and name.endswith(".pdf")
+        html = str(message.alternatives[0][0])
+        assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+        assert "\n" not in message.subject and "\u202e" not in message.subject
+    assert "What changed" in str(english.alternatives[0][0])
+    assert english.alternatives[0][0] != spanish.alternatives[0][0]
+    assert '<html lang="es">' in str(spanish.alternatives[0][0])
+    schedule.refresh_from_db()
+    assert schedule.due_at == datetime(2026, 11, 23, 7, 0, tzinfo=UTC) == schedule.next_run_at
+
+
+def test_pdf_missing_still_sends_html(world: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # import fails as without the library
+    run = delivery.send_now(world["schedule"])
+    assert run.status == RunStatus.OK and len(mail.outbox) == 2
+    assert all(not m.attachments for m in mail.outbox)
+    assert "WeasyPrint is not usable" in run.error
+    bodies = [str(cast(EmailMultiAlternatives, m).alternatives[0][0]) for m in mail.outbox]
+    assert any("The PDF could not be made this time" in body for body in bodies)
+    assert any("Esta vez no se pudo generar el PDF" in body for body in bodies)  # each in its language
+
+
+def test_failed_send_is_retried_only_for_those_left(world: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    schedule: ReportSchedule = world["schedule"]
+    due = datetime(2026, 11, 16, 7, 0, tzinfo=UTC)
+    ReportSchedule.objects.filter(pk=schedule.pk).update(due_at=due, next_run_at=due)
+    real = delivery.send_report
+
+    def flaky(recipient: delivery.Recipient, *args: object) -> None:
+        if recipient.email == "boss@example.com":
+            raise OSError("down")
+        real(recipient, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(delivery, "send_report", flaky)
+    delivery.run_due(due)
+    schedule.refresh_from_db()
+    assert (
+        schedule.attempts == 1
+        and schedule.due_at == due
+        and schedule.next_run_at == due + timedelta(minutes=5)
+    )
+    monkeypatch.setattr(delivery, "send_report", real)
+    mail.outbox.clear()
+    delivery.run_due(due + timedelta(minutes=6))
+    assert [m.to for m in mail.outbox] == [["boss@example.com"]]
+    schedule.refresh_from_db()
+    assert schedule.attempts == 0 and schedule.due_at == datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+
+
+def test_bad_recipients_are_refused(world: dict) -> None:
+    from django.core.exceptions import ValidationError
+
+    owner = Actor(user=world["owner"], via="web")
+    with pytest.raises(ValidationError):
+        actions.create_schedule(
+            owner, world["brand"], actions.ScheduleInput(title="x", external=[("no<at>", "en")])
+        )
+    many = [(f"p{n}@example.com", "en") for n in range(51)]
+    with pytest.raises(ValidationError):
+        actions.create_schedule(owner, world["brand"], actions.ScheduleInput(title="x", external=many))
+    outsider = make_member(make_org("Otra"), Role.OWNER)
+    with pytest.raises(ValidationError):
+        actions.create_schedule(
+            owner, world["brand"], actions.ScheduleInput(title="x", member_ids=[outsider.pk])
+        )
+    assert ReportSchedule.objects.count() == 1
