@@ -7,10 +7,13 @@ each KPI is defined where the issue leaves it open is in docs/analytics.md ("Def
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+
+from django.db.models import Sum
 
 from tertulia.analytics.models import FRT_BOUNDS, ChannelDay, PersonDay, QueryDay, empty_histogram
 from tertulia.analytics.periods import Period
@@ -58,10 +61,10 @@ class Totals:
     sla_breached: int = 0
     first_responses: list[int] = field(default_factory=empty_histogram)
 
-    def add(self, row: Sequence[object], histogram: Sequence[int]) -> None:
-        for name, value in zip(CHANNEL_COLUMNS, row, strict=True):
-            setattr(self, name, getattr(self, name) + int(value or 0))  # type: ignore[call-overload]
-        add_histogram(self.first_responses, histogram)
+    def merge(self, other: Totals) -> None:
+        for name in CHANNEL_COLUMNS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        add_histogram(self.first_responses, other.first_responses)
 
     @property
     def engagements(self) -> int:
@@ -93,8 +96,11 @@ class Totals:
 def add_histogram(into: list[int], histogram: Sequence[int]) -> None:
     if not isinstance(histogram, list | tuple) or len(histogram) != len(into):
         return  # a row from an older layout: skipped rather than mis-added
-    for index, count in enumerate(histogram):
-        into[index] += int(count)
+    into[:] = map(operator.add, into, histogram)
+
+
+def _totals(counts: Sequence[object]) -> Totals:
+    return Totals(*(int(value or 0) for value in counts))  # type: ignore[call-overload]
 
 
 def histogram_percentile(histogram: Sequence[int], p: float) -> float | None:
@@ -253,22 +259,32 @@ def figures(brand: Brand, period: Period, channel_ids: Iterable[int] | None = No
     days = ChannelDay.objects.filter(brand=brand, day__gte=period.first, day__lte=period.last)
     if ids is not None:
         days = days.filter(channel_id__in=ids)
-    total = Totals()
-    by_day: dict[date, Totals] = defaultdict(Totals)
-    by_channel: dict[int, Totals] = defaultdict(Totals)
+    # The counts are summed by the database (by day, by channel); only the response-time histograms
+    # (JSON) and the follower readings are walked here, one short row per channel and day.
+    sums = {f"sum_{name}": Sum(name) for name in CHANNEL_COLUMNS}
+    by_day: dict[date, Totals] = {
+        row[0]: _totals(row[1:])
+        for row in days.order_by().values("day").annotate(**sums).values_list("day", *sums)
+    }
+    by_channel: dict[int, Totals] = {
+        row[0]: _totals(row[1:])
+        for row in days.order_by().values("channel_id").annotate(**sums).values_list("channel_id", *sums)
+    }
     audience: dict[int, Audience] = defaultdict(Audience)
-    for row in days.order_by("day").values_list(
-        "channel_id", "day", "followers", "first_responses", *CHANNEL_COLUMNS
+    for channel_id, day, followers, histogram in days.order_by("day").values_list(
+        "channel_id", "day", "followers", "first_responses"
     ):
-        channel_id, day, followers, histogram, counts = row[0], row[1], row[2], row[3], row[4:]
-        total.add(counts, histogram)
-        by_day[day].add(counts, histogram)
-        by_channel[channel_id].add(counts, histogram)
+        if histogram and any(histogram):
+            add_histogram(by_day[day].first_responses, histogram)
+            add_histogram(by_channel[channel_id].first_responses, histogram)
         if followers is not None:
             seen = audience[channel_id]
             seen.first = followers if seen.first is None else seen.first
             seen.last = followers
             seen.by_day[day] = followers
+    total = Totals()
+    for channel_totals in by_channel.values():
+        total.merge(channel_totals)
     queries: dict[int, QueryTotals] = {}
     mentions_by_day: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for query_id, name, group, day, mentions, positive, neutral, negative in (
