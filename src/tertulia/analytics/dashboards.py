@@ -7,6 +7,7 @@ dashboard shows is a `Table` with the same columns as its CSV export.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -157,10 +158,16 @@ def channels_table(fig: Figures) -> Table:
     )
 
 
-def people_table(fig: Figures) -> Table:
-    names = {u.pk: u for u in User.objects.filter(pk__in=fig.people)}
+def people_table(fig: Figures, shown: AbstractSet[int] | None = None) -> Table:
+    """Each person's work in the brand (every channel: replies are not filed by channel).
+
+    `shown`: whose rows the viewer may see (None: everybody's, for those who manage the brand's
+    people); a colleague's figures are never shown to someone who does not (docs/analytics.md).
+    """
+    people = {k: v for k, v in fig.people.items() if shown is None or k in shown}
+    names = {u.pk: u for u in User.objects.filter(pk__in=people)}
     rows = []
-    for user_id, p in sorted(fig.people.items(), key=lambda kv: -kv[1].replies):
+    for user_id, p in sorted(people.items(), key=lambda kv: -kv[1].replies):
         user = names.get(user_id)
         rows.append(
             [
@@ -176,7 +183,7 @@ def people_table(fig: Figures) -> Table:
         )
     return Table(
         "people",
-        _("By person"),
+        _("By person (every channel)"),
         [
             _("Person"),
             _("Replies sent"),

@@ -9,6 +9,10 @@ from datetime import date, timedelta
 PRESETS = (7, 30, 90, 365)
 DEFAULT_DAYS = 30
 MAX_DAYS = 731  # two years: the longest custom span a dashboard draws day by day
+# Dates a custom period may use: at the calendar's edges the period before, or the day after the
+# last, would not exist.
+FIRST_YEAR = 2000
+LAST_YEAR = 2100
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,11 @@ def from_params(params: Mapping[str, str], today: date) -> Period:
             period = Period(date.fromisoformat(first), date.fromisoformat(last))
         except ValueError:
             raise BadPeriod(_("Give both dates of the period as YYYY-MM-DD.")) from None
+        if not (period.first.year >= FIRST_YEAR and period.last.year <= LAST_YEAR):
+            raise BadPeriod(
+                _("Give dates between the years %(first)d and %(last)d.")
+                % {"first": FIRST_YEAR, "last": LAST_YEAR}
+            )
         if period.last < period.first:
             raise BadPeriod(_("The period ends before it starts."))
         if period.days > MAX_DAYS:

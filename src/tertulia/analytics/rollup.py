@@ -10,6 +10,7 @@ they are.
 from __future__ import annotations
 
 import bisect
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -36,6 +37,8 @@ from tertulia.inbox.models import Conversation, Direction, Message, ResponseTarg
 from tertulia.inbox.sla import hours_of, policy_for
 from tertulia.listening.models import QueryMatch
 from tertulia.publishing.models import DeliveryTarget, TargetState
+
+logger = logging.getLogger(__name__)
 
 Outcome = ResponseTarget.Outcome
 Stage = ResponseTarget.Stage
@@ -340,7 +343,13 @@ def _store_channels(
             setattr(row, name, getattr(counted, name))
         row.computed_at = now
         (to_update if row.pk else to_create).append(row)
-    ChannelDay.objects.bulk_create(to_create)
+    # The collector may have created today's row for a quiet channel since the read above.
+    ChannelDay.objects.bulk_create(
+        to_create,
+        update_conflicts=True,
+        unique_fields=["channel", "day"],
+        update_fields=[*_DERIVED, "computed_at"],
+    )
     ChannelDay.objects.bulk_update(to_update, [*_DERIVED, "computed_at"], batch_size=500)
 
 
@@ -377,7 +386,57 @@ def roll_up_due(now: datetime | None = None, limit: int = 50) -> int:
             continue  # another worker took it
         claim = BrandRollup.objects.select_related("brand").get(pk=pk)
         today = local_day(claim.brand, now)
-        roll_up(claim.brand, today - timedelta(days=RECENT_DAYS - 1), today, now=now)
+        try:
+            roll_up(claim.brand, today - timedelta(days=RECENT_DAYS - 1), today, now=now)
+            # Post figures keep being collected for POST_WINDOW days: their engagement moves further back.
+            refresh_engagement(claim.brand, today - POST_WINDOW, today - timedelta(days=RECENT_DAYS), now)
+        except Exception:  # one brand's failure must not stop the others; it is due again next round
+            logger.exception("analytics rollup of brand %s failed", claim.brand_id)
+            continue
         BrandRollup.objects.filter(pk=pk).update(last_done_at=now)
         done += 1
     return done
+
+
+POST_WINDOW = timedelta(days=30)  # as tertulia.analytics.collect.POST_WINDOW
+_ENGAGEMENT = [
+    "posts_published",
+    "likes",
+    "reposts",
+    "replies",
+    "quotes",
+    "impressions",
+    "engagements_with_impressions",
+]
+
+
+def refresh_engagement(brand: Brand, first: date, last: date, now: datetime) -> None:
+    """Recount only the publishing columns of the days `first` to `last` (posts and their figures)."""
+    if last < first:
+        return
+    zone = zone_of(brand)
+    channels: dict[tuple[int, date], _Channel] = defaultdict(_Channel)
+    _count_posts(brand, day_start(brand, first), day_start(brand, last + timedelta(days=1)), zone, channels)
+    with transaction.atomic():
+        existing = {
+            (row.channel_id, row.day): row
+            for row in ChannelDay.objects.select_for_update().filter(
+                brand=brand, day__gte=first, day__lte=last
+            )
+        }
+        rows = []
+        for key in set(existing) | set(channels):
+            counted = channels.get(key) or _Channel()
+            row = existing.get(key) or ChannelDay(
+                organization_id=brand.organization_id, brand=brand, channel_id=key[0], day=key[1]
+            )
+            for name in _ENGAGEMENT:
+                setattr(row, name, getattr(counted, name))
+            rows.append(row)
+        ChannelDay.objects.bulk_create(
+            [r for r in rows if r.pk is None],
+            update_conflicts=True,
+            unique_fields=["channel", "day"],
+            update_fields=_ENGAGEMENT,
+        )
+        ChannelDay.objects.bulk_update([r for r in rows if r.pk is not None], _ENGAGEMENT, batch_size=500)

@@ -108,9 +108,15 @@ def chain_for(brand: Brand, at: datetime | None = None) -> list[Rung]:
     ]
     from tertulia.teamops.oncall import on_call  # teamops builds on crisis; imported here
 
-    paged = tuple(user for user in on_call(brand, at) if works_in(user, brand))
+    try:
+        paged = tuple(user for user in on_call(brand, at) if works_in(user, brand))
+    except Exception:  # a broken rotation must never leave a crisis without anyone paged
+        logger.exception("on-call lookup failed for brand %s; paging the chain as configured", brand.pk)
+        paged = ()
     if paged and rungs:
-        return [Rung(paged, rungs[0].wait_minutes, rungs[0].by_email), *rungs[1:]]
+        # The person on call joins position 0; whoever the chain names there is still paged with them.
+        first = tuple(dict.fromkeys((*paged, *rungs[0].people)))
+        return [Rung(first, rungs[0].wait_minutes, rungs[0].by_email), *rungs[1:]]
     if rungs:
         return rungs
     fallback = Rung(tuple(fallback_people(brand)), FALLBACK_WAIT if paged else 0, True, fallback=True)

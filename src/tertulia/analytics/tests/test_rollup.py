@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from tertulia.analytics.figures import figures, histogram_percentile
-from tertulia.analytics.models import ChannelDay, PersonDay, PostMetrics, QueryDay
+from tertulia.analytics.models import BrandRollup, ChannelDay, PersonDay, PostMetrics, QueryDay
 from tertulia.analytics.periods import Period
 from tertulia.analytics.rollup import frt_bucket, roll_up, roll_up_due
 from tertulia.analytics.tests.factories import conversation, message, query_match, sent_post, target
@@ -227,3 +227,38 @@ def test_the_backfill_command_recounts_older_days(brand: Brand, channel: Channel
     assert sum(ChannelDay.objects.filter(channel=channel).values_list("messages_in", flat=True)) == 1
     with pytest.raises(CommandError):
         call_command("analytics_rollup", "--days", "0")
+
+
+def test_engagement_collected_after_three_days_reaches_the_dashboards(brand: Brand, channel: Channel) -> None:
+    now = T0 + 10 * D
+    tgt = sent_post(channel, T0)
+    roll_up(brand, T0.date(), T0.date(), now=T0 + H)
+    PostMetrics.objects.create(
+        target=tgt,
+        organization=brand.organization,
+        brand=brand,
+        channel=channel,
+        sent_at=T0,
+        likes=40,
+        collected_at=now,
+    )
+    assert roll_up_due(now=now) == 1  # recounts the last three days, and engagement back 30 days
+    assert ChannelDay.objects.get(channel=channel, day=T0.date()).likes == 40
+
+
+def test_one_brands_failure_does_not_stop_the_others(
+    brand: Brand, channel: Channel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tertulia.analytics.rollup as rollup
+
+    other = make_brand(make_org(), "Otra")
+    real = rollup.roll_up
+
+    def flaky(b: Brand, *args: object, **kwargs: object) -> None:
+        if b.pk == brand.pk:
+            raise RuntimeError("boom")
+        real(b, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rollup, "roll_up", flaky)
+    assert roll_up_due(now=T0) == 1
+    assert BrandRollup.objects.get(brand=other).last_done_at == T0

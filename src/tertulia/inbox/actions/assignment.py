@@ -3,6 +3,7 @@ only ever among people who may operate the channel, are available and have room 
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from tertulia.inbox.models import (
     Status,
 )
 from tertulia.inbox.notifications import notify
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -92,7 +95,11 @@ def candidates(channel: Channel) -> list[Candidate]:
     # Time off and working hours (teamops builds on the inbox, hence imported here): docs/team-operations.md.
     from tertulia.teamops.availability import narrow_candidates
 
-    return narrow_candidates(channel, result)
+    try:
+        return narrow_candidates(channel, result)
+    except Exception:  # inside ingest: a broken schedule must not stop messages being stored
+        logger.exception("availability check failed for channel %s; assigning without it", channel.pk)
+        return result
 
 
 def _open_counts(user_ids: Sequence[int]) -> Counter[int]:

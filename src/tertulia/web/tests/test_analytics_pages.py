@@ -161,6 +161,9 @@ def test_every_table_exports_as_csv_with_formulas_defused(
         {"from": "2026-05-01", "to": "2026-04-01"},
         {"from": "2000-01-01", "to": "2026-01-01"},
         {"channel": ["abc", "9" * 40, "-1"]},
+        {"channel": ["²", "٣"]},  # digits to str.isdigit, not to int()
+        {"from": "0001-01-01", "to": "0001-01-03"},  # the period before would be before year 1
+        {"from": "9999-12-01", "to": "9999-12-31"},
     ],
 )
 def test_bad_filters_never_break_a_page(analyst: User, brand: Brand, channel: Channel, params: dict) -> None:
@@ -209,3 +212,18 @@ def test_the_pages_in_spanish(analyst: User, brand: Brand, channel: Channel) -> 
     client.post(reverse("web:switch-language"), {"language": "es"})
     page = client.get(reverse("web:analytics-listening")).content.decode()
     assert "Cuota de voz" in page
+
+
+def test_colleagues_figures_are_for_those_who_manage_people(
+    analyst: User, brand: Brand, channel: Channel, org: Organization
+) -> None:
+    colleague = make_member(org, Role.COMMUNITY_MANAGER, display_name="Colega Ocupada")
+    message(channel, timezone.now() - timedelta(hours=1), outbound=True, by=colleague)
+    today = local_day(brand, timezone.now())
+    roll_up(brand, today - timedelta(days=1), today)
+    rows = _csv(signed_in(analyst).get(reverse("web:analytics-csv", args=["people"])))
+    assert rows[1:] == []
+    assert "Colega Ocupada" not in signed_in(analyst).get(reverse("web:analytics-inbox")).content.decode()
+    manager = make_member(org, Role.BRAND_MANAGER)
+    rows = _csv(signed_in(manager).get(reverse("web:analytics-csv", args=["people"])))
+    assert [row[0] for row in rows[1:]] == ["Colega Ocupada"]

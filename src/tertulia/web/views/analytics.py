@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from typing import Any, cast
 
 from django.contrib import messages
@@ -19,6 +20,7 @@ from tertulia.analytics.periods import PRESETS, BadPeriod, Period, from_params, 
 from tertulia.analytics.rollup import local_day
 from tertulia.core.csvsafe import csv_lines
 from tertulia.core.models import Channel
+from tertulia.core.permissions import Perm, has_perm
 from tertulia.inbox import sla_report
 from tertulia.listening.models import QueryGroup
 from tertulia.web.tenant import Tenant
@@ -37,8 +39,22 @@ def _period(request: HttpRequest, tenant: Tenant) -> Period:
 
 
 def _channel_ids(request: HttpRequest) -> list[int] | None:
-    wanted = [int(v) for v in request.GET.getlist("channel") if v.isdigit() and len(v) < 12]
+    wanted = [int(v) for v in request.GET.getlist("channel") if v.isascii() and v.isdigit() and len(v) < 12]
     return wanted or None
+
+
+def _people_shown(request: HttpRequest, tenant: Tenant) -> AbstractSet[int] | None:
+    """Everybody's row for those who manage the brand's people; else only the viewer's own."""
+    assert tenant.organization is not None and tenant.brand is not None
+    user = request.user
+    if has_perm(user, tenant.organization, Perm.MANAGE_MEMBERS) or has_perm(  # type: ignore[arg-type]
+        user,  # type: ignore[arg-type]
+        tenant.organization,
+        Perm.MANAGE_BRANDS,
+        tenant.brand,
+    ):
+        return None
+    return frozenset({user.pk}) if user.pk is not None else frozenset()
 
 
 def _context(request: HttpRequest, tenant: Tenant, page: str) -> dict[str, Any]:
@@ -122,7 +138,10 @@ def inbox(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         context["sla_chart"] = line_chart(
             dates, [(_("SLA met (%)"), "line-b", dashboards.daily(fig, lambda t: t.sla_met_percent))], top=100
         )
-        context["tables"] = [dashboards.channels_table(fig), dashboards.people_table(fig)]
+        context["tables"] = [
+            dashboards.channels_table(fig),
+            dashboards.people_table(fig, _people_shown(request, tenant)),
+        ]
         # The live SLA report (open clocks, breakdowns by stage and intent), as the inbox settings link to it.
         sla_days = sla_report.period_days(request.GET.get("days"))
         sla = sla_report.report_for_last(tenant.brand, sla_days)
@@ -190,7 +209,11 @@ def _export_csv(request: HttpRequest, tenant: Tenant, table: str) -> StreamingHt
         period_name = today.isoformat()
     else:
         period = _period(request, tenant)
-        data = dashboards.FIG_TABLES[table](figures(tenant.brand, period, _channel_ids(request)))
+        fig = figures(tenant.brand, period, _channel_ids(request))
+        if table == "people":
+            data = dashboards.people_table(fig, _people_shown(request, tenant))
+        else:
+            data = dashboards.FIG_TABLES[table](fig)
         period_name = f"{period.first.isoformat()}_{period.last.isoformat()}"
     lines = csv_lines([str(h) for h in data.header], data.rows)
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")

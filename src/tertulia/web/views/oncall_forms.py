@@ -34,7 +34,7 @@ def timezones() -> list[str]:
 
 def an_id(value: str) -> int | None:
     value = value.strip()
-    return int(value) if value.isdigit() and len(value) < 18 else None
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 18 else None
 
 
 def local_instant(value: str, tz: str, what: str) -> datetime:
@@ -47,6 +47,8 @@ def local_instant(value: str, tz: str, what: str) -> datetime:
         naive = datetime(year, month, day, hour, minute)
     except ValueError:
         raise FormError(_("%(what)s: there is no such date or time.") % {"what": what}) from None
+    if not 2000 <= year <= 2100:  # the calendar's edges overflow once shifted to UTC
+        raise FormError(_("%(what)s: give a date between the years 2000 and 2100.") % {"what": what})
     return wall_to_utc(zone(tz), naive.date(), naive.time())
 
 
@@ -60,10 +62,10 @@ def a_timezone(value: str) -> str:
 def rotation_input(post: QueryDict) -> RotationInput:
     name = post.get("name", "")[:1000]
     raw_days = post.get("shift_days", "").strip()
-    if not raw_days.isdigit() or len(raw_days) > 3:
+    if not (raw_days.isascii() and raw_days.isdigit()) or len(raw_days) > 3:
         raise FormError(_("The shift length is a whole number of days."))
     raw_weekday = post.get("handover_weekday", "").strip()
-    if raw_weekday and (not raw_weekday.isdigit() or int(raw_weekday) > 6):
+    if raw_weekday and (not (raw_weekday.isascii() and raw_weekday.isdigit()) or int(raw_weekday) > 6):
         raise FormError(_("Choose a weekday."))
     clock = _TIME.fullmatch(post.get("handover_time", "").strip()[:MAX_FIELD])
     if clock is None or int(clock[1]) > 23 or int(clock[2]) > 59:

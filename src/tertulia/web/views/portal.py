@@ -147,7 +147,7 @@ def queue(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         shown = "all"
     brands = list(triage_brands(user, org).filter(is_archived=False))
     brand_id = request.GET.get("brand", "")
-    if brand_id.isdigit():
+    if brand_id.isascii() and brand_id.isdigit():
         found = found.filter(brand_id=int(brand_id))
     new_count = triage_queue(user, org).filter(status=ContributionStatus.NEW).count()
     return render(
@@ -159,7 +159,7 @@ def queue(request: HttpRequest, tenant: Tenant) -> HttpResponse:
             "shown": shown,
             "statuses": ContributionStatus.choices,
             "brands": brands,
-            "brand_id": int(brand_id) if brand_id.isdigit() else None,
+            "brand_id": int(brand_id) if (brand_id.isascii() and brand_id.isdigit()) else None,
             "new_count": new_count,
         },
     )

@@ -281,7 +281,9 @@ def _document_response(body: str | bytes, fmt: str, filename: str) -> HttpRespon
 def report_preview(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     """The report of a schedule (or of every section) for the chosen period, in the person's language."""
     raw = request.GET.get("schedule", "")
-    schedule = _schedule(tenant, int(raw), Perm.VIEW) if raw.isdigit() and len(raw) < 19 else None
+    schedule = (
+        _schedule(tenant, int(raw), Perm.VIEW) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
+    )
     brand = schedule.brand if schedule is not None else tenant.brand
     if brand is None:
         raise Http404
