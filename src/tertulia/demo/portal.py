@@ -11,6 +11,7 @@ from django.utils import timezone
 from tertulia.core.actions.context import Actor
 from tertulia.core.models import Brand, Membership, Role, User
 from tertulia.core.models.audit import Via
+from tertulia.portal.access import may_contribute
 from tertulia.portal.actions.contributions import ContributionIn, propose
 from tertulia.portal.actions.guidelines import GuidelineIn, create_guideline
 from tertulia.portal.models import Contribution, Guideline
@@ -57,12 +58,15 @@ def seed_portal(brand: Brand, owner: User) -> str:
     """Guidelines and two contributions for the demo's main brand (once); a line for the progress."""
     if Guideline.objects.filter(brand=brand).exists():
         return "portal: already loaded"
-    people = {
-        m.role: m.user
-        for m in Membership.objects.filter(
-            organization_id=brand.organization_id, is_active=True
-        ).select_related("user")
-    }
+    # The first member of each role who works in the brand (a fixed order: the same on every database).
+    people: dict[str, User] = {}
+    for m in (
+        Membership.objects.filter(organization_id=brand.organization_id, is_active=True)
+        .select_related("user")
+        .order_by("pk")
+    ):
+        if may_contribute(m.user, brand):
+            people.setdefault(m.role, m.user)
     contributor = people.get(Role.CONTRIBUTOR, owner)
     analyst = people.get(Role.ANALYST, owner)
     manager = people.get(Role.BRAND_MANAGER, owner)

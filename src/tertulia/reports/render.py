@@ -44,7 +44,14 @@ def with_note(report: Report, note: str) -> Report:
 
 def _weasyprint() -> Any:
     try:
-        return importlib.import_module("weasyprint")
+        module = importlib.import_module("weasyprint")
+        # Importing WeasyPrint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES, which would make the
+        # media intake accept damaged uploads (tertulia.publishing.imaging.intake); reports embed no
+        # raster images, so the flag goes back to Pillow's default.
+        from PIL import ImageFile
+
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        return module
     except (ImportError, OSError) as exc:  # OSError: the Pango library could not be loaded
         raise PdfUnavailable(
             f"WeasyPrint is not usable here ({exc.__class__.__name__}: {exc}); "

@@ -33,6 +33,8 @@ Area = Literal[
     "listening",
     "inbox",
     "brands",
+    "team",
+    "portal",
     "other",
 ]
 

@@ -205,7 +205,11 @@ def propose(
 
 
 def _lock(contribution: Contribution) -> Contribution:
-    return Contribution.objects.select_for_update().select_related("brand", "author").get(pk=contribution.pk)
+    return (
+        Contribution.objects.select_for_update(of=("self",))
+        .select_related("brand", "author")
+        .get(pk=contribution.pk)
+    )
 
 
 def _tell_author(contribution: Contribution, decided_by: User, text: str) -> None:

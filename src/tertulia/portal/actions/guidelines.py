@@ -100,7 +100,7 @@ def create_guideline(actor: Actor, brand: Brand, given: GuidelineIn) -> Guidelin
 
 @transaction.atomic
 def update_guideline(actor: Actor, guideline: Guideline, given: GuidelineIn, *, version: int) -> Guideline:
-    guideline = Guideline.objects.select_for_update().select_related("brand").get(pk=guideline.pk)
+    guideline = Guideline.objects.select_for_update(of=("self",)).select_related("brand").get(pk=guideline.pk)
     _require(actor, guideline.brand)
     if guideline.version != version:
         raise StaleGuideline(

@@ -136,3 +136,12 @@ def test_bad_recipients_are_refused(world: dict) -> None:
             owner, world["brand"], actions.ScheduleInput(title="x", member_ids=[outsider.pk])
         )
     assert ReportSchedule.objects.count() == 1
+
+
+def test_making_a_pdf_leaves_damaged_images_refused() -> None:
+    from PIL import ImageFile
+
+    from tertulia.reports.render import _weasyprint
+
+    _weasyprint()
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False  # WeasyPrint's import sets it to True
