@@ -99,8 +99,12 @@ def add_histogram(into: list[int], histogram: Sequence[int]) -> None:
     into[:] = map(operator.add, into, histogram)
 
 
-def _totals(counts: Sequence[object]) -> Totals:
-    return Totals(*(int(value or 0) for value in counts))  # type: ignore[call-overload]
+def _totals(counts: Sequence[int | None]) -> Totals:
+    """Totals from the database's sums, in CHANNEL_COLUMNS order (a sum over no rows is None)."""
+    totals = Totals()
+    for name, value in zip(CHANNEL_COLUMNS, counts, strict=True):
+        setattr(totals, name, value or 0)
+    return totals
 
 
 def histogram_percentile(histogram: Sequence[int], p: float) -> float | None:
@@ -226,6 +230,18 @@ class Figures:
         if total.posts_published and followers:
             return round(100 * total.engagements / (total.posts_published * followers), 2)
         return None
+
+    def followers_by_day(self) -> dict[date, float | None]:
+        """Total followers per day of the period, each channel's last reading carried forward (a day
+        the collector missed is not a drop); None before the first reading."""
+        totals: dict[date, float | None] = {}
+        last: dict[int, int] = {}
+        for day in self.period.dates():
+            for channel_id, seen in self.audience.items():
+                if day in seen.by_day:
+                    last[channel_id] = seen.by_day[day]
+            totals[day] = float(sum(last.values())) if last else None
+        return totals
 
     def kpi(self, kpi: str) -> float | None:
         match kpi:

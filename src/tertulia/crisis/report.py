@@ -34,6 +34,7 @@ from tertulia.core.actions.audit import record
 from tertulia.core.actions.context import Actor
 from tertulia.core.models import User
 from tertulia.core.permissions import covers_all_brands, may_access_brand
+from tertulia.core.zones import zone
 from tertulia.crisis.models import (
     Bucket,
     ChecklistItem,
@@ -292,11 +293,7 @@ def _fixed_part(body: str) -> str:
 
 
 def _zone(crisis: Crisis) -> zoneinfo.ZoneInfo:
-    name = crisis.brand.timezone if crisis.brand is not None else "UTC"
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
+    return zone(crisis.brand.timezone if crisis.brand is not None else None)
 
 
 def _when(moment: datetime | None, zone: zoneinfo.ZoneInfo) -> str:

@@ -166,18 +166,6 @@ def facts_of(brand: Brand, fig: Figures, source: str) -> Facts:
     )
 
 
-def followers_by_day(fig: Figures, days: Sequence[date]) -> list[float | None]:
-    """Total followers per day, each channel's last reading carried forward (None before any)."""
-    totals: list[float | None] = []
-    last: dict[int, int] = {}
-    for day in days:
-        for channel_id, seen in fig.audience.items():
-            if day in seen.by_day:
-                last[channel_id] = seen.by_day[day]
-        totals.append(float(sum(last.values())) if last else None)
-    return totals
-
-
 def channel_name(fig: Figures, channel_id: int) -> str:
     channel = fig.channels.get(channel_id)
     return f"@{channel.handle} ({channel.network})" if channel is not None else "?"
@@ -316,7 +304,7 @@ def audience_section(now: Figures, then: Figures, days: list[date], labels: list
     chart = Chart(
         _("Followers"),
         charts.line_chart(
-            labels, [charts.Series(_("Followers"), followers_by_day(now, days))], _("Followers")
+            labels, [charts.Series(_("Followers"), list(now.followers_by_day().values()))], _("Followers")
         ),
     )
     rows = []

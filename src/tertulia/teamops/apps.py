@@ -11,4 +11,4 @@ class TeamOpsConfig(AppConfig):
 
     def ready(self) -> None:
         # The ticker jobs: hand-over notices and gap warnings (docs/team-operations.md).
-        from tertulia.teamops import tasks  # noqa: F401
+        from tertulia.teamops import tasks  # noqa: F401  # imported for its ticker jobs

@@ -11,7 +11,6 @@ refused rather than silently moved.
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -23,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from tertulia.core.models import Brand, Channel
+from tertulia.core.zones import zone
 from tertulia.publishing.actions.compose import DraftSpec, VariantSpec
 from tertulia.publishing.actions.review import MAX_COMMENT
 from tertulia.publishing.models import MediaAsset
@@ -36,10 +36,7 @@ MAX_ORDER = 99
 
 
 def brand_zone(brand: Brand) -> tzinfo:
-    try:
-        return zoneinfo.ZoneInfo(brand.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return UTC
+    return zone(brand.timezone)
 
 
 def local_input(when: datetime | None, zone: tzinfo) -> str:

@@ -254,11 +254,24 @@ def test_one_brands_failure_does_not_stop_the_others(
     other = make_brand(make_org(), "Otra")
     real = rollup.roll_up
 
-    def flaky(b: Brand, *args: object, **kwargs: object) -> None:
+    def flaky(b: Brand, first: date, last: date, *, now: datetime | None = None) -> None:
         if b.pk == brand.pk:
             raise RuntimeError("boom")
-        real(b, *args, **kwargs)  # type: ignore[arg-type]
+        real(b, first, last, now=now)
 
     monkeypatch.setattr(rollup, "roll_up", flaky)
     assert roll_up_due(now=T0) == 1
     assert BrandRollup.objects.get(brand=other).last_done_at == T0
+
+
+def test_a_day_without_a_follower_reading_carries_the_last_one(brand: Brand, channel: Channel) -> None:
+    for offset, followers in ((0, 100), (2, 130)):  # the collector missed the day in between
+        ChannelDay.objects.create(
+            organization=brand.organization,
+            brand=brand,
+            channel=channel,
+            day=T0.date() + offset * D,
+            followers=followers,
+        )
+    totals = figures(brand, Period(T0.date() - D, T0.date() + 2 * D)).followers_by_day()
+    assert list(totals.values()) == [None, 100.0, 100.0, 130.0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -20,8 +21,8 @@ from .conftest import SYSTEM, World, actor
 HOSTILE = "<script>alert(1)</script> \u202eRTL\u202c ze\u200bro 🧀"
 
 
-def idea(text: str = "Receta de otoño con castañas", **extra: object) -> ContributionIn:
-    return ContributionIn(kind="idea", text=text, **extra)  # type: ignore[arg-type]
+def idea(text: str = "Receta de otoño con castañas", **extra: Any) -> ContributionIn:
+    return ContributionIn(kind="idea", text=text, **extra)
 
 
 def test_an_idea_is_stored_verbatim_and_audited(world: World) -> None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -36,6 +36,7 @@ from tertulia.core.actions.audit import record
 from tertulia.core.actions.context import Actor
 from tertulia.core.models import Brand, Channel, User
 from tertulia.core.permissions import Perm, has_perm, may_operate_channel
+from tertulia.core.zones import zone
 from tertulia.publishing.actions.compose import ComposeRefused, may_edit, set_time
 from tertulia.publishing.models import Post, PostState, QueueSlot, Variant
 
@@ -76,10 +77,7 @@ class QueueRefused(ComposeRefused):
 
 def brand_zone(brand: Brand) -> ZoneInfo:
     """The brand's time zone (UTC if its stored name is unknown to this system's time zone data)."""
-    try:
-        return ZoneInfo(brand.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return zone(brand.timezone)
 
 
 def slot_instant(zone: ZoneInfo, day: date, at: time) -> datetime:

@@ -19,7 +19,7 @@ from tertulia.analytics.objectives import progress
 from tertulia.analytics.periods import PRESETS, BadPeriod, Period, from_params, last_days
 from tertulia.analytics.rollup import local_day
 from tertulia.core.csvsafe import csv_lines
-from tertulia.core.models import Channel
+from tertulia.core.models import Channel, User
 from tertulia.core.permissions import Perm, has_perm
 from tertulia.inbox import sla_report
 from tertulia.listening.models import QueryGroup
@@ -46,15 +46,12 @@ def _channel_ids(request: HttpRequest) -> list[int] | None:
 def _people_shown(request: HttpRequest, tenant: Tenant) -> AbstractSet[int] | None:
     """Everybody's row for those who manage the brand's people; else only the viewer's own."""
     assert tenant.organization is not None and tenant.brand is not None
-    user = request.user
-    if has_perm(user, tenant.organization, Perm.MANAGE_MEMBERS) or has_perm(  # type: ignore[arg-type]
-        user,  # type: ignore[arg-type]
-        tenant.organization,
-        Perm.MANAGE_BRANDS,
-        tenant.brand,
+    user = cast(User, request.user)  # `section` let only signed-in members through
+    if has_perm(user, tenant.organization, Perm.MANAGE_MEMBERS) or has_perm(
+        user, tenant.organization, Perm.MANAGE_BRANDS, tenant.brand
     ):
         return None
-    return frozenset({user.pk}) if user.pk is not None else frozenset()
+    return frozenset({user.pk})
 
 
 def _context(request: HttpRequest, tenant: Tenant, page: str) -> dict[str, Any]:
@@ -190,11 +187,7 @@ def audience(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     if tenant.brand is not None:
         fig: Figures = context["fig"]
         dates = fig.period.dates()
-        total: dict[Any, float | None] = {}
-        for day in dates:
-            known = [a.by_day[day] for a in fig.audience.values() if day in a.by_day]
-            total[day] = float(sum(known)) if known else None
-        context["followers_chart"] = line_chart(dates, [(_("Followers"), "line-a", total)])
+        context["followers_chart"] = line_chart(dates, [(_("Followers"), "line-a", fig.followers_by_day())])
         context["tables"] = [dashboards.audience_table(fig)]
     return _render(request, "audience", context)
 

@@ -30,6 +30,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from tertulia.core.actions.context import Actor
 from tertulia.core.models import Brand
 from tertulia.core.permissions import Perm
+from tertulia.core.zones import zone
 from tertulia.listening import insight
 from tertulia.listening.actions.common import ListeningRefused
 from tertulia.listening.actions.queries import create_query, delete_query, update_query
@@ -56,10 +57,7 @@ DEFAULT_BACKTEST_DAYS = 30
 
 
 def zone_of(brand: Brand | None) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(brand.timezone if brand and brand.timezone else "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
+    return zone(brand.timezone if brand else None)
 
 
 @dataclass(frozen=True)

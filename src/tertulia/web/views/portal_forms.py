@@ -4,6 +4,7 @@ tertulia.portal.actions check the values and store them, with the messages peopl
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _lazy
@@ -39,8 +40,8 @@ class IdeaForm(forms.Form):
     )
     image_file = forms.FileField(label=_lazy("Image (optional)"), required=False)
 
-    def __init__(self, *args: object, brands: Iterable[Brand], uploads: bool, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, brands: Iterable[Brand], uploads: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.fields = {"brand": _brand_field(brands), **self.fields}
         if not uploads:
             del self.fields["image_file"]
@@ -57,8 +58,8 @@ class FlagForm(forms.Form):
     )
     urgency = forms.ChoiceField(label=_lazy("How urgent"), choices=Urgency.choices, initial=Urgency.NORMAL)
 
-    def __init__(self, *args: object, brands: Iterable[Brand], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, brands: Iterable[Brand], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.fields = {"brand": _brand_field(brands), **self.fields}
 
 
@@ -81,8 +82,8 @@ class GuidelineForm(forms.Form):
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args: object, people: list[User], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, people: list[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.people = {person.pk: person for person in people}
         field = self.fields["owner"]
         assert isinstance(field, forms.TypedChoiceField)
