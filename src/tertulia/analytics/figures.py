@@ -315,16 +315,23 @@ def figures(brand: Brand, period: Period, channel_ids: Iterable[int] | None = No
         q.negative += negative
         mentions_by_day[day][group] += mentions
     people: dict[int, PersonTotals] = defaultdict(PersonTotals)
-    for user_id, replies, conversations, after_hours, weekend, histogram in PersonDay.objects.filter(
-        brand=brand, day__gte=period.first, day__lte=period.last
-    ).values_list("user_id", "replies", "conversations", "after_hours", "weekend", "first_responses"):
+    worked: dict[int, set[date]] = defaultdict(set)
+    person_days = PersonDay.objects.filter(brand=brand, day__gte=period.first, day__lte=period.last)
+    if ids is not None:
+        person_days = person_days.filter(channel_id__in=ids)
+    for user_id, day, replies, conversations, after_hours, weekend, histogram in person_days.values_list(
+        "user_id", "day", "replies", "conversations", "after_hours", "weekend", "first_responses"
+    ):
         person = people[user_id]
         person.replies += replies
-        person.conversations += conversations
+        person.conversations += conversations  # a conversation is in one channel: no double count
         person.after_hours += after_hours
         person.weekend += weekend
-        person.days_worked += 1 if replies else 0
+        if replies:
+            worked[user_id].add(day)
         add_histogram(person.first_responses, histogram)
+    for user_id, dates_worked in worked.items():
+        people[user_id].days_worked = len(dates_worked)
     channels = {c.pk: c for c in Channel.objects.filter(brand=brand)}
     return Figures(
         brand=brand,

@@ -131,10 +131,12 @@ class QueryDay(models.Model):
 
 
 class PersonDay(models.Model):
-    """What one person did in one brand's inbox on one day of the brand's calendar."""
+    """What one person did in one channel of a brand's inbox on one day of the brand's calendar
+    (per channel, so the dashboards' channel filter applies to people too)."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
     replies = models.PositiveIntegerField(default=0)  # messages they sent
@@ -144,7 +146,9 @@ class PersonDay(models.Model):
     first_responses = models.JSONField(default=empty_histogram)  # first answers that were theirs
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=("brand", "user", "day"), name="person_day_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=("brand", "user", "channel", "day"), name="person_day_unique")
+        ]
         indexes = [
             models.Index(fields=("brand", "day"), name="person_day_period"),
             models.Index(fields=("organization", "user", "day"), name="person_day_person"),

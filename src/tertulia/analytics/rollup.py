@@ -103,7 +103,7 @@ def roll_up(brand: Brand, first: date, last: date, *, now: datetime | None = Non
     start, end = day_start(brand, first), day_start(brand, last + timedelta(days=1))
     by_day = TruncDate("sent_at", tzinfo=zone)
     channels: dict[tuple[int, date], _Channel] = defaultdict(_Channel)
-    people: dict[tuple[int, date], _Person] = defaultdict(_Person)
+    people: dict[tuple[int, int, date], _Person] = defaultdict(_Person)  # (user, channel, day)
 
     _count_messages(brand, start, end, by_day, channels)
     _count_conversations(brand, start, end, zone, channels)
@@ -122,6 +122,7 @@ def roll_up(brand: Brand, first: date, last: date, *, now: datetime | None = Non
                 organization_id=brand.organization_id,
                 brand=brand,
                 user_id=user_id,
+                channel_id=channel_id,
                 day=day,
                 replies=p.replies,
                 conversations=len(p.conversations),
@@ -129,7 +130,7 @@ def roll_up(brand: Brand, first: date, last: date, *, now: datetime | None = Non
                 weekend=p.weekend,
                 first_responses=p.first_responses,
             )
-            for (user_id, day), p in people.items()
+            for (user_id, channel_id, day), p in people.items()
         )
         QueryDay.objects.filter(brand=brand, day__gte=first, day__lte=last).delete()
         QueryDay.objects.bulk_create(query_rows)
@@ -187,7 +188,7 @@ def _count_targets(
     now: datetime,
     hours: BusinessHours | None,
     channels: dict[tuple[int, date], _Channel],
-    people: dict[tuple[int, date], _Person],
+    people: dict[tuple[int, int, date], _Person],
 ) -> None:
     """SLA met and breached (sla_report's rules), and first response times, by the day the clock started."""
     answered_by = (
@@ -221,7 +222,7 @@ def _count_targets(
         index = frt_bucket(_minutes(hours, started, ended))
         bucket.first_responses[index] += 1
         if responder is not None:
-            people[(responder, day)].first_responses[index] += 1
+            people[(responder, channel_id, day)].first_responses[index] += 1
 
 
 def _count_replies(
@@ -230,14 +231,14 @@ def _count_replies(
     end: datetime,
     zone: ZoneInfo,
     hours: BusinessHours | None,
-    people: dict[tuple[int, date], _Person],
+    people: dict[tuple[int, int, date], _Person],
 ) -> None:
     replies = Message.objects.filter(
         brand=brand, sent_at__gte=start, sent_at__lt=end, direction=Direction.OUTBOUND, sent_by__isnull=False
-    ).values_list("sent_by_id", "conversation_id", "sent_at")
-    for user_id, conversation_id, sent_at in replies:
+    ).values_list("sent_by_id", "channel_id", "conversation_id", "sent_at")
+    for user_id, channel_id, conversation_id, sent_at in replies:
         local = sent_at.astimezone(zone)
-        person = people[(user_id, local.date())]
+        person = people[(user_id, channel_id, local.date())]
         person.replies += 1
         person.conversations.add(conversation_id)
         if local.weekday() >= 5:

@@ -1,4 +1,4 @@
-"""Changing report schedules (each change with its audit entry) and sending one by hand."""
+"""Changing report schedules (each change with its audit entry) and asking for one to be sent now."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from tertulia.core.actions.audit import record
 from tertulia.core.actions.context import Actor
 from tertulia.core.models import Brand, Channel, User
 from tertulia.core.permissions import Perm, brand_members, has_perm
-from tertulia.reports import delivery
-from tertulia.reports.models import ALL_SECTIONS, Frequency, ReportRun, ReportSchedule
+from tertulia.reports import delivery, tasks
+from tertulia.reports.models import ALL_SECTIONS, Frequency, ReportSchedule
 
 MAX_RECIPIENTS = 50
 MAX_EMAIL = 254
@@ -157,16 +157,17 @@ def delete_schedule(actor: Actor, schedule: ReportSchedule) -> None:
         schedule.delete()
 
 
-def send_now(actor: Actor, schedule: ReportSchedule) -> ReportRun:
-    """E-mail the latest complete period to the schedule's recipients now (the network part runs
-    outside the audited transaction; the entry says who asked and how it went)."""
+def request_send(actor: Actor, schedule: ReportSchedule) -> bool:
+    """Ask a worker to e-mail the latest complete period to the schedule's recipients now (the
+    schedule's own times stay as they are). False when a request is already on its way."""
     _check(actor, schedule.brand)
-    run = delivery.send_now(schedule)
-    record(
-        actor,
-        schedule.organization,
-        "report.sent",
-        schedule,
-        {"period": [run.first, run.last], "sent_to": run.sent_to, "failed_to": run.failed_to},
-    )
-    return run
+    now = timezone.now()
+    with transaction.atomic():
+        asked = ReportSchedule.objects.filter(pk=schedule.pk, send_now_at__isnull=True).update(
+            send_now_at=now, send_now_by=actor.user
+        )
+        if not asked:
+            return False
+        record(actor, schedule.organization, "report.send_requested", schedule, {"title": schedule.title})
+        transaction.on_commit(tasks.send_requested_reports)
+    return True

@@ -52,6 +52,12 @@ class Table:
     headers: list[str]
     rows: list[list[str]]
     empty: str = ""
+    text_after_first: tuple[int, ...] = ()  # columns (besides the first) that hold words, not figures
+
+    @property
+    def numeric_columns(self) -> set[int]:
+        """Columns aligned as figures: every column but the first and those holding words."""
+        return set(range(1, len(self.headers))) - set(self.text_after_first)
 
 
 @dataclass(frozen=True)
@@ -86,10 +92,6 @@ def period_label(period: Period) -> str:
     first = formats.date_format(period.first, "DATE_FORMAT")
     last = formats.date_format(period.last, "DATE_FORMAT")
     return first if period.first == period.last else f"{first} {NONE} {last}"
-
-
-def day_label(day: date) -> str:
-    return formats.date_format(day, "j M")
 
 
 def change_of(now: float | None, then: float | None, kind: str) -> str:
@@ -174,7 +176,7 @@ def channel_name(fig: Figures, channel_id: int) -> str:
 # ------------------------------------------------------------------ sections
 
 
-def publishing_section(now: Figures, then: Figures, days: list[date], labels: list[str]) -> ReportSection:
+def publishing_section(now: Figures, then: Figures, days: list[date]) -> ReportSection:
     kpis = [
         kpi_row(_("Posts published"), now.total.posts_published, then.total.posts_published),
         kpi_row(
@@ -182,13 +184,13 @@ def publishing_section(now: Figures, then: Figures, days: list[date], labels: li
         ),
         kpi_row(_("Engagement rate"), now.engagement_rate, then.engagement_rate, "percent"),
     ]
-    posts = [float(now.by_day[d].posts_published) if d in now.by_day else 0.0 for d in days]
-    engaged = [float(now.by_day[d].engagements) if d in now.by_day else 0.0 for d in days]
+    posts = {d: t.posts_published for d, t in now.by_day.items()}
+    engaged = {d: t.engagements for d, t in now.by_day.items()}
     chart_list = [
-        Chart(_("Posts published per day"), charts.bar_chart(labels, posts, _("Posts published per day"))),
+        Chart(_("Posts published per day"), charts.daily_bars(days, posts, _("Posts published per day"))),
         Chart(
             _("Interactions per day (by the day the post went out)"),
-            charts.bar_chart(labels, engaged, _("Interactions per day"), charts.COLORS[3]),
+            charts.daily_bars(days, engaged, _("Interactions per day"), "bar-good"),
         ),
     ]
     rows = sorted(now.by_channel.items(), key=lambda item: -item[1].engagements)[:MAX_TABLE_ROWS]
@@ -205,7 +207,7 @@ def publishing_section(now: Figures, then: Figures, days: list[date], labels: li
     return ReportSection(Section.PUBLISHING, _("Publishing"), kpis, chart_list, [table])
 
 
-def inbox_section(now: Figures, then: Figures, days: list[date], labels: list[str]) -> ReportSection:
+def inbox_section(now: Figures, then: Figures, days: list[date]) -> ReportSection:
     kpis = [
         kpi_row(_("Messages received"), now.total.messages_in, then.total.messages_in),
         kpi_row(_("Replies sent"), now.total.messages_out, then.total.messages_out),
@@ -227,15 +229,20 @@ def inbox_section(now: Figures, then: Figures, days: list[date], labels: list[st
             _("Answered on time (SLA met)"), now.total.sla_met_percent, then.total.sla_met_percent, "percent"
         ),
     ]
-    previous_days = then.period.dates()
-    received = [float(now.by_day[d].messages_in) if d in now.by_day else 0.0 for d in days]
-    before = [float(then.by_day[d].messages_in) if d in then.by_day else 0.0 for d in previous_days]
-    legend = [(_("This period"), charts.COLORS[0]), (_("Period before"), charts.MUTED)]
-    svg = charts.line_chart(
-        labels,
+
+    def received(fig: Figures, day: date) -> float:
+        return float(fig.by_day[day].messages_in) if day in fig.by_day else 0.0
+
+    # The period before drawn under this one, day by day (both periods have the same length).
+    svg, legend = charts.daily_lines(
+        days,
         [
-            charts.Series(legend[0][0], received, legend[0][1]),
-            charts.Series(legend[1][0], before, legend[1][1]),
+            (_("This period"), "line-a", {d: received(now, d) for d in days}),
+            (
+                _("Period before"),
+                "line-muted",
+                {d: received(then, b) for d, b in zip(days, then.period.dates(), strict=True)},
+            ),
         ],
         _("Messages received per day"),
     )
@@ -260,7 +267,7 @@ def inbox_section(now: Figures, then: Figures, days: list[date], labels: list[st
     )
 
 
-def listening_section(now: Figures, then: Figures, days: list[date], labels: list[str]) -> ReportSection:
+def listening_section(now: Figures, then: Figures, days: list[date]) -> ReportSection:
     kpis = [
         kpi_row(
             _("Brand mentions"), now.group_mentions(QueryGroup.BRAND), then.group_mentions(QueryGroup.BRAND)
@@ -271,16 +278,15 @@ def listening_section(now: Figures, then: Figures, days: list[date], labels: lis
         kpi_row(_("Positive share"), now.positive_share, then.positive_share, "percent"),
         kpi_row(_("Share of voice"), now.share_of_voice, then.share_of_voice, "percent"),
     ]
-    series = []
-    legend = []
-    for index, (group, label) in enumerate(
-        ((QueryGroup.BRAND, _("Brand")), (QueryGroup.COMPETITOR, _("Competitors")))
-    ):
-        values: list[float | None] = [float(now.mentions_by_day.get(d, {}).get(group, 0)) for d in days]
-        color = charts.COLORS[index]
-        series.append(charts.Series(label, values, color))
-        legend.append((label, color))
-    chart = Chart(_("Mentions per day"), charts.line_chart(labels, series, _("Mentions per day")), legend)
+    series: list[tuple[str, str, dict[date, float | None]]] = [
+        (label, css, {d: float(now.mentions_by_day.get(d, {}).get(group, 0)) for d in days})
+        for group, label, css in (
+            (QueryGroup.BRAND, _("Brand"), "line-a"),
+            (QueryGroup.COMPETITOR, _("Competitors"), "line-b"),
+        )
+    ]
+    svg, legend = charts.daily_lines(days, series, _("Mentions per day"))
+    chart = Chart(_("Mentions per day"), svg, legend)
     group_names = dict(QueryGroup.choices)
     top = sorted(now.queries.values(), key=lambda q: -q.mentions)[:MAX_TABLE_ROWS]
     table = Table(
@@ -292,21 +298,20 @@ def listening_section(now: Figures, then: Figures, days: list[date], labels: lis
             if q.mentions
         ],
         _("No mentions in this period."),
+        text_after_first=(1,),
     )
     return ReportSection(Section.LISTENING, _("Listening"), kpis, [chart], [table])
 
 
-def audience_section(now: Figures, then: Figures, days: list[date], labels: list[str]) -> ReportSection:
+def audience_section(now: Figures, then: Figures, days: list[date]) -> ReportSection:
     kpis = [
         kpi_row(_("Followers at the end"), now.followers_last, then.followers_last),
         kpi_row(_("Audience growth"), now.audience_growth, then.audience_growth, "percent"),
     ]
-    chart = Chart(
-        _("Followers"),
-        charts.line_chart(
-            labels, [charts.Series(_("Followers"), list(now.followers_by_day().values()))], _("Followers")
-        ),
+    svg, _legend = charts.daily_lines(
+        days, [(_("Followers"), "line-a", now.followers_by_day())], _("Followers")
     )
+    chart = Chart(_("Followers"), svg)
     rows = []
     for pk, seen in sorted(now.audience.items(), key=lambda item: -(item[1].last or 0))[:MAX_TABLE_ROWS]:
         growth = seen.growth
@@ -355,6 +360,7 @@ def objectives_section(found: Sequence[Progress]) -> ReportSection:
         [_("Objective"), _("KPI"), _("Target"), _("Measured"), _("Status")],
         rows,
         _("No objectives cover this period."),
+        text_after_first=(1, 2, 4),
     )
     return ReportSection(Section.OBJECTIVES, _("Objectives"), [], [], [table])
 
@@ -391,12 +397,11 @@ def build_report(
             facts_of(brand, now, source), facts_of(brand, then, source), chosen, found
         )
         days = period.dates()
-        labels = [day_label(d) for d in days]
         built = {
-            Section.PUBLISHING: lambda: publishing_section(now, then, days, labels),
-            Section.INBOX: lambda: inbox_section(now, then, days, labels),
-            Section.LISTENING: lambda: listening_section(now, then, days, labels),
-            Section.AUDIENCE: lambda: audience_section(now, then, days, labels),
+            Section.PUBLISHING: lambda: publishing_section(now, then, days),
+            Section.INBOX: lambda: inbox_section(now, then, days),
+            Section.LISTENING: lambda: listening_section(now, then, days),
+            Section.AUDIENCE: lambda: audience_section(now, then, days),
             Section.OBJECTIVES: lambda: objectives_section(found),
         }
         if now.channel_ids is None:

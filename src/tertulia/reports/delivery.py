@@ -25,7 +25,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from tertulia.analytics.periods import Period
+from tertulia.core.actions.audit import record
+from tertulia.core.actions.context import Actor
 from tertulia.core.models import Brand
+from tertulia.core.models.audit import Via
 from tertulia.core.permissions import brand_members
 from tertulia.core.zones import zone
 from tertulia.governance.mail import describe_failure, one_line
@@ -219,6 +222,52 @@ def send_now(schedule: ReportSchedule, now: datetime | None = None) -> ReportRun
     now = now or timezone.now()
     period = period_for(schedule.frequency, now, zone_of(schedule))
     return produce(schedule, period, recipients_of(schedule), now, manual=True)
+
+
+def claim_requested(now: datetime | None = None, limit: int = CLAIM_BATCH) -> list[int]:
+    """Ids of schedules someone asked to send now that this worker now holds (for `LEASE`)."""
+    now = now or timezone.now()
+    claimed = []
+    asked = (
+        ReportSchedule.objects.filter(send_now_at__lte=now)
+        .order_by("send_now_at")
+        .values_list("pk", "send_now_at")[:limit]
+    )
+    for pk, seen in asked:
+        if ReportSchedule.objects.filter(pk=pk, send_now_at=seen).update(send_now_at=now + LEASE):
+            claimed.append(pk)
+    return claimed
+
+
+def run_requested(now: datetime | None = None) -> list[ReportRun]:
+    """Send what people asked to send now (the web request only asks: building the PDFs and talking
+    to the mail server can take longer than a page should wait). A worker that dies mid-run leaves
+    the request to be picked up again when the lease ends."""
+    now = now or timezone.now()
+    runs = []
+    for pk in claim_requested(now):
+        schedule = ReportSchedule.objects.select_related("brand", "send_now_by").filter(pk=pk).first()
+        if schedule is None:
+            continue
+        try:
+            run = send_now(schedule, now)
+        except Exception:
+            logger.exception("report schedule %s could not be sent now", pk)
+            continue
+        requester = schedule.send_now_by
+        with transaction.atomic():
+            ReportSchedule.objects.filter(pk=pk, send_now_at=now + LEASE).update(
+                send_now_at=None, send_now_by=None
+            )
+            record(
+                Actor(user=requester, via=Via.SYSTEM) if requester else Actor.system("reports"),
+                schedule.organization,
+                "report.sent",
+                schedule,
+                {"period": [run.first, run.last], "sent_to": run.sent_to, "failed_to": run.failed_to},
+            )
+        runs.append(run)
+    return runs
 
 
 def produce(

@@ -71,6 +71,12 @@ class ReportSchedule(models.Model):
     due_at = models.DateTimeField()
     next_run_at = models.DateTimeField()
     attempts = models.PositiveSmallIntegerField(default=0)
+    # "Send now": when a worker should send the latest complete period outside the schedule (held a
+    # lease ahead while one does), and who asked. Empty when nothing was asked for.
+    send_now_at = models.DateTimeField(null=True, blank=True)
+    send_now_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -15,10 +15,12 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from tertulia.core.models import Brand, Membership, Organization, User
 from tertulia.core.permissions import Perm, permissions_of
-from tertulia.inbox.models import NotificationKind
+from tertulia.core.preview import preview
+from tertulia.inbox.models import Notification, NotificationKind
 from tertulia.inbox.notifications import notify_people
 from tertulia.teamops.access import may_manage, may_manage_brands
 from tertulia.teamops.actions import oncall_path
@@ -30,9 +32,11 @@ logger = logging.getLogger(__name__)
 # A hand-over found later than this (a worker that was down for hours) is marked told, not announced.
 STALE_HANDOVER = timedelta(hours=6)
 GAP_SWEEP_EVERY = timedelta(minutes=10)
-MAX_TEXT = 500
-# There is no notification kind for on-call yet; "Escalated" is the nearest (docs/team-operations.md).
-KIND = NotificationKind.ESCALATION
+# What a notification holds; a longer hand-over note is previewed there and read whole on the page.
+MAX_TEXT = int(Notification._meta.get_field("text").max_length or 500)
+KIND = NotificationKind.ON_CALL
+# Unicode isolates around a name or a note, so right-to-left text does not reorder the sentence.
+_ISOLATE, _END_ISOLATE = "\u2068", "\u2069"
 
 
 def _in_language(user: User) -> str:
@@ -94,22 +98,48 @@ def _tell_one(rotation: Rotation, plan: object, now: datetime) -> int:
     until = plan.shift_start(index + 1)
     count = 0
     for user in people:
+        theirs = [note for note in notes if note.author_id != user.pk]
         with translation.override(_in_language(user)):
-            text = _("You are on call for %(rotation)s from %(start)s until %(end)s.") % {
+            header = _("You are on call for %(rotation)s from %(start)s until %(end)s.") % {
                 "rotation": rotation.name,
                 "start": _when(start, rotation.timezone),
                 "end": _when(until, rotation.timezone),
             }
-            for note in notes:
-                if note.author_id != user.pk:
-                    text += " " + _("Hand-over from %(name)s: %(text)s") % {
-                        "name": note.author.get_full_name(),
-                        "text": note.text,
-                    }
-        count += len(
-            notify_people(rotation.organization_id, [user], KIND, text[:MAX_TEXT], url=oncall_path())
-        )
+            text = handover_text(header, theirs)
+        count += len(notify_people(rotation.organization_id, [user], KIND, text, url=notes_link(theirs)))
     return count
+
+
+def notes_link(notes: list[HandoverNote]) -> str:
+    """Where the notes are shown whole: the note itself on the On call page, or its notes section."""
+    if len(notes) == 1:
+        return f"{oncall_path()}#note-{notes[0].pk}"
+    return f"{oncall_path()}#handover-notes" if notes else oncall_path()
+
+
+def handover_text(header: str, notes: list[HandoverNote], limit: int = MAX_TEXT) -> str:
+    """The notice: `header`, then each note, whole if all fit in `limit` characters, else each
+    previewed in an equal share of the room left (cut at a word, with "…") and a pointer to the page
+    where they are read whole. Whitespace is folded: the notice is one paragraph."""
+
+    def piece(note: HandoverNote, text: str) -> str:
+        return " " + _("Hand-over from %(name)s: %(text)s") % {
+            "name": f"{_ISOLATE}{note.author.get_full_name()}{_END_ISOLATE}",
+            "text": f"{_ISOLATE}{text}{_END_ISOLATE}",
+        }
+
+    whole = header + "".join(piece(note, preview(note.text, len(note.text))) for note in notes)
+    if len(whole) <= limit:
+        return whole
+    more = " " + ngettext(
+        "Read the whole note on the On call page.", "Read the whole notes on the On call page.", len(notes)
+    )
+    text = preview(header, limit - len(more))
+    for position, note in enumerate(notes):
+        share = (limit - len(more) - len(text)) // (len(notes) - position) - len(piece(note, ""))
+        if share > 0:
+            text += piece(note, preview(note.text, share))
+    return preview(text + more, limit)
 
 
 # --- gaps ------------------------------------------------------------------------------------------------
@@ -191,7 +221,13 @@ def warn_once(organization: Organization, gap: Gap) -> bool:
         ends_at=gap.ends_at,
     )
     for manager in managers_of(organization, gap):
-        notify_people(organization.pk, [manager], KIND, _gap_text(gap, manager)[:MAX_TEXT], url=oncall_path())
+        notify_people(
+            organization.pk,
+            [manager],
+            KIND,
+            preview(_gap_text(gap, manager), MAX_TEXT),
+            url=f"{oncall_path()}#oncall-gaps",
+        )
     return True
 
 

@@ -19,10 +19,11 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -44,7 +45,7 @@ from tertulia.crisis.models import AlertNotice, Medium
 from tertulia.governance.coverage import Gap
 from tertulia.governance.coverage import GapKind as CoverageGap
 from tertulia.governance.coverage import gaps as coverage_gaps
-from tertulia.inbox.models import AgentStatus, Conversation, Status
+from tertulia.inbox.models import AgentStatus, Conversation, Direction, Message, Status
 
 # --- thresholds -----------------------------------------------------------------------------------
 # Each is a line past which a pace stops being sustainable for one person for long; none of them is
@@ -222,6 +223,45 @@ def scope_for(viewer: User, organization: Organization) -> Scope:
     return Scope(organization, viewer, tuple(sorted(brands)), team, shown, manager)
 
 
+# --- whose calendar -------------------------------------------------------------------------------
+# A day, a weekend, a night are the person's: their own time zone (Time off → working hours) when they
+# set one, else the brand's (each brand's rolled-up days are in its own zone), else the organization's
+# (the zone most of the brands use; UTC for one without brands). docs/team-operations.md#workload.
+
+
+@dataclass(frozen=True)
+class Calendars:
+    own: dict[int, ZoneInfo]  # user id → the zone they set themselves
+    brands: dict[int, ZoneInfo]  # brand id (the scope's) → its zone
+    default: ZoneInfo  # the zone most of the scope's brands (else the organization's) use
+
+    def of(self, user_id: int) -> ZoneInfo:
+        """The calendar of a person as a whole (their pages, their hours on call, "today")."""
+        return self.own.get(user_id, self.default)
+
+
+def calendars_of(scope: Scope) -> Calendars:
+    """Two queries, whatever the number of people and brands."""
+    names = dict(Brand.objects.filter(organization=scope.organization).values_list("pk", "timezone"))
+    mine = [names[pk] for pk in scope.brand_ids if pk in names] or list(names.values())
+    if mine:
+        # The most used; on a tie, the first in name order, so the choice does not change between pages.
+        counted: dict[str, int] = defaultdict(int)
+        for name in mine:
+            counted[name] += 1
+        default = zone(max(sorted(counted), key=lambda name: counted[name]))
+    else:
+        default = zone("UTC")
+    brands = {pk: zone(names[pk]) for pk in scope.brand_ids if pk in names}
+    return Calendars(_person_zones(scope), brands, default)
+
+
+def today_for(scope: Scope, now: datetime | None = None) -> date:
+    """Today in the viewer's calendar: the last day of the period they read."""
+    now = now or timezone.now()
+    return now.astimezone(calendars_of(scope).of(scope.viewer.pk)).date()
+
+
 def period_of(days: object, today: date) -> Period:
     """`?days=`: one of PERIODS, anything else the default (never an error)."""
     try:
@@ -231,11 +271,18 @@ def period_of(days: object, today: date) -> Period:
     return last_days(wanted if wanted in PERIODS else DEFAULT_DAYS, today)
 
 
-def span_of(period: Period, now: datetime) -> tuple[datetime, datetime]:
-    """The instants of the period (UTC days, like `timezone.localdate`), never past now."""
-    start = datetime.combine(period.first, time(0), tzinfo=UTC)
-    end = datetime.combine(period.last + timedelta(days=1), time(0), tzinfo=UTC)
+def span_of(period: Period, now: datetime, tz: ZoneInfo | None = None) -> tuple[datetime, datetime]:
+    """The instants of the period's days in the calendar `tz` (UTC when not given): from the first
+    day's midnight to the midnight after the last (summer time included), never past now."""
+    start = _midnight(period.first, tz or UTC)
+    end = _midnight(period.last + timedelta(days=1), tz or UTC)
     return start, max(min(end, now), start)
+
+
+def _midnight(day: date, tz: tzinfo) -> datetime:
+    # Normalised through UTC: a zone whose clocks jump at midnight starts the day at the jump.
+    local = datetime.combine(day, time(0), tzinfo=tz)
+    return local.astimezone(UTC).astimezone(tz) if isinstance(tz, ZoneInfo) else local
 
 
 # --- the figures ----------------------------------------------------------------------------------
@@ -255,19 +302,25 @@ def workload(scope: Scope, period: Period, now: datetime | None = None) -> list[
 def report(scope: Scope, period: Period, now: datetime | None = None) -> Report:
     """The rows and the team's median pace they were compared with."""
     now = now or timezone.now()
-    start, end = span_of(period, now)
     members = {m.user_id: m for m in scope.team}
     loads = {uid: PersonLoad(user=m.user, role=m.role) for uid, m in members.items()}
+    calendars = calendars_of(scope)
+    # Each person's period: the same days, in their own calendar.
+    windows = {uid: span_of(period, now, calendars.of(uid)) for uid in loads}
+    start, end = span_of(period, now, calendars.default)
+    if windows:
+        start = min(start, *(w[0] for w in windows.values()))
+        end = max(end, *(w[1] for w in windows.values()))
     days: dict[int, set[date]] = defaultdict(set)
-    _add_days(scope, period, loads, days)
+    _add_days(scope, period, now, calendars, loads, days)
     for uid, worked in days.items():
         load = loads[uid]
         load.days_worked = len(worked)
         load.weekend_days = sum(1 for d in worked if d.weekday() >= 5)
         load.longest_streak, load.current_streak = streaks(worked, period.last)
         load.weekends_in_a_row = weekends_in_a_row(worked)
-    _add_pages(scope, start, end, loads)
-    hours = on_call_hours(scope, start, end)
+    _add_pages(scope, start, end, loads, calendars, windows)
+    hours = on_call_hours(scope, start, end, windows)
     if hours is not None:
         for uid, load in loads.items():
             load.on_call_hours = round(hours.get(uid, 0.0), 1)
@@ -280,22 +333,76 @@ def report(scope: Scope, period: Period, now: datetime | None = None) -> Report:
     return Report(rows, round(median, 1) if median is not None else None)
 
 
-def _add_days(scope: Scope, period: Period, loads: dict[int, PersonLoad], days: dict[int, set[date]]) -> None:
+def _add_days(
+    scope: Scope,
+    period: Period,
+    now: datetime,
+    calendars: Calendars,
+    loads: dict[int, PersonLoad],
+    days: dict[int, set[date]],
+) -> None:
+    """Replies, conversations, weekend replies and the days worked, in each person's calendar.
+
+    The daily rollup (PersonDay) counts each brand's replies in the brand's days: right for everyone
+    without a zone of their own, and for those whose zone is the brand's. For a person whose own zone
+    differs from a brand's, that brand's replies are counted again from the messages, by day in their
+    zone: one grouped query per such zone, never one per person or per day. After-hours replies are
+    the rollup's in every case: "after hours" is judged against the brand's business hours (or 20:00 to
+    08:00 in the brand's zone for a brand open around the clock), as the analytics dashboards do.
+    """
+    own = {uid: found for uid, found in calendars.own.items() if uid in loads}
     rows = PersonDay.objects.filter(
         organization=scope.organization,
         brand_id__in=scope.brand_ids,
         user_id__in=list(loads),
         day__gte=period.first,
         day__lte=period.last,
-    ).values_list("user_id", "day", "replies", "conversations", "after_hours", "weekend")
-    for user_id, day, replies, conversations, after_hours, weekend in rows:
+    ).values_list("user_id", "brand_id", "day", "replies", "conversations", "after_hours", "weekend")
+    for user_id, brand_id, day, replies, conversations, after_hours, weekend in rows:
         load = loads[user_id]
+        load.after_hours += after_hours
+        if _moved(own.get(user_id), calendars.brands.get(brand_id)):
+            continue  # counted from the messages below, in the person's own calendar
         load.replies += replies
         load.conversations += conversations
-        load.after_hours += after_hours
         load.weekend_replies += weekend
         if replies:
             days[user_id].add(day)
+    by_zone: dict[str, list[int]] = defaultdict(list)
+    for user_id, found in own.items():
+        by_zone[found.key].append(user_id)
+    for key, people in sorted(by_zone.items()):
+        tz = zone(key)
+        brand_ids = [pk for pk in scope.brand_ids if _moved(tz, calendars.brands.get(pk))]
+        if not brand_ids:
+            continue
+        start, end = span_of(period, now, tz)
+        grouped = (
+            Message.objects.filter(
+                organization=scope.organization,
+                brand_id__in=brand_ids,
+                direction=Direction.OUTBOUND,
+                sent_by_id__in=people,
+                sent_at__gte=start,
+                sent_at__lt=end,
+            )
+            .annotate(day=TruncDate("sent_at", tzinfo=tz))
+            .order_by()
+            .values_list("sent_by_id", "day")
+            .annotate(replies=Count("id"), conversations=Count("conversation_id", distinct=True))
+        )
+        for user_id, day, replies, conversations in grouped:
+            load = loads[user_id]
+            load.replies += replies
+            load.conversations += conversations
+            if day.weekday() >= 5:
+                load.weekend_replies += replies
+            days[user_id].add(day)
+
+
+def _moved(own: ZoneInfo | None, brand: ZoneInfo | None) -> bool:
+    """Whether a brand's days are not the person's: they set a zone of their own, and it is another."""
+    return own is not None and brand is not None and own.key != brand.key
 
 
 def streaks(worked: Iterable[date], last: date) -> tuple[int, int]:
@@ -354,9 +461,17 @@ def most_within_a_week(instants: Sequence[datetime]) -> int:
     return best
 
 
-def _add_pages(scope: Scope, start: datetime, end: datetime, loads: dict[int, PersonLoad]) -> None:
+def _add_pages(
+    scope: Scope,
+    start: datetime,
+    end: datetime,
+    loads: dict[int, PersonLoad],
+    calendars: Calendars | None = None,
+    windows: dict[int, tuple[datetime, datetime]] | None = None,
+) -> None:
     """A page is one telling of an alert to a person (its level), by the app or e-mail, that went
-    out; both media of the same telling are one page. Rehearsals wake nobody for real: not counted."""
+    out; both media of the same telling are one page. Rehearsals wake nobody for real: not counted.
+    Read over [start, end), counted within each person's own `windows` (their calendar's days)."""
     first_sent: dict[tuple[int, int, int], tuple[datetime, str]] = {}
     for user_id, alert_id, level, sent_at, brand_zone in AlertNotice.objects.filter(
         alert__organization=scope.organization,
@@ -371,9 +486,12 @@ def _add_pages(scope: Scope, start: datetime, end: datetime, loads: dict[int, Pe
         key = (user_id, alert_id, level)
         if key not in first_sent or sent_at < first_sent[key][0]:
             first_sent[key] = (sent_at, brand_zone)
-    zones = _person_zones(scope)
+    zones = calendars.own if calendars is not None else _person_zones(scope)
     nights: dict[int, list[datetime]] = defaultdict(list)
     for (user_id, _alert, _level), (sent_at, brand_zone) in first_sent.items():
+        window = (windows or {}).get(user_id)
+        if window is not None and not window[0] <= sent_at < window[1]:
+            continue
         loads[user_id].pages += 1
         if is_night(sent_at, zones.get(user_id) or zone(brand_zone)):
             nights[user_id].append(sent_at)
@@ -382,9 +500,12 @@ def _add_pages(scope: Scope, start: datetime, end: datetime, loads: dict[int, Pe
         loads[user_id].night_pages_in_a_week = most_within_a_week(instants)
 
 
-def on_call_hours(scope: Scope, start: datetime, end: datetime) -> dict[int, float] | None:
-    """user id → hours on call in [start, end) for rotations covering the scope's brands; None when
-    Tertulia has no on-call rotations (the module is optional here). Overlapping rotations count once."""
+def on_call_hours(
+    scope: Scope, start: datetime, end: datetime, windows: dict[int, tuple[datetime, datetime]] | None = None
+) -> dict[int, float] | None:
+    """user id → hours on call in [start, end) (or in the person's own window of `windows`, within it)
+    for rotations covering the scope's brands; None when Tertulia has no on-call rotations (the module
+    is optional here). Overlapping rotations count once."""
     try:
         from tertulia.teamops.models import Rotation
         from tertulia.teamops.oncall import active_members, load_plans, segments, time_off_of
@@ -409,6 +530,11 @@ def on_call_hours(scope: Scope, start: datetime, end: datetime) -> dict[int, flo
             for person in segment.people:
                 if person.pk not in segment.problems:
                     spans[person.pk].append((segment.starts_at, segment.ends_at))
+    if windows:
+        for uid, found in spans.items():
+            if uid in windows:
+                low, high = windows[uid]
+                spans[uid] = [(max(a, low), min(b, high)) for a, b in found if min(b, high) > max(a, low)]
     return {uid: _union_hours(found) for uid, found in spans.items()}
 
 

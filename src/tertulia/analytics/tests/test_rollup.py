@@ -109,9 +109,13 @@ def test_sla_figures_agree_with_the_sla_report(brand: Brand, channel: Channel, a
     assert rolled.total.answered == 3
     assert 45 < (rolled.total.first_response_median or 0) <= 60
     assert rolled.by_channel[other.pk].sla_met == 1
-    # The answers were the agent's: their first responses are theirs.
-    person = PersonDay.objects.get(user=agent, day=T0.date())
-    assert sum(person.first_responses) == 3
+    # The answers were the agent's: their first responses are theirs, filed by channel.
+    days = PersonDay.objects.filter(user=agent, day=T0.date())
+    assert {d.channel_id: sum(d.first_responses) for d in days} == {channel.pk: 2, other.pk: 1}
+    assert sum(rolled.people[agent.pk].first_responses) == 3
+    one = figures(brand, Period(T0.date() - D, now.date()), [other.pk])
+    assert sum(one.people[agent.pk].first_responses) == 1 and one.people[agent.pk].replies == 1
+    assert rolled.people[agent.pk].days_worked == 1  # two channels, one day
 
 
 def test_first_response_time_uses_business_hours(brand: Brand, channel: Channel) -> None:

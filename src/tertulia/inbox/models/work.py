@@ -134,6 +134,9 @@ class NotificationKind(models.TextChoices):
     GUARD_HOLD = "guard_hold", _("Held for review")
     SECURITY = "security", _("Security alert")  # tertulia.accounts: a second factor removed...
     CRISIS = "crisis", _("Crisis alert")  # tertulia.crisis.escalation: a surge, or the alarm raised
+    ON_CALL = "on_call", _("On call")  # tertulia.teamops: a hand-over to you, a gap in the rotation
+    FLAGGED = "flagged", _("Flagged by a colleague")  # tertulia.portal: an urgent conversation flagged
+    CONTRIBUTION = "contribution", _("News on your contribution")  # tertulia.portal: accepted, a reply...
 
 
 class Notification(models.Model):

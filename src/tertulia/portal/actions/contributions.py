@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from tertulia.core.actions.audit import record
 from tertulia.core.actions.context import Actor
 from tertulia.core.models import Brand, User
+from tertulia.core.preview import preview
 from tertulia.inbox.models import Conversation, NotificationKind
 from tertulia.portal.access import may_contribute, may_triage, team_of
 from tertulia.portal.models import (
@@ -34,10 +35,11 @@ from tertulia.portal.models import (
 
 # Per person and organization, in any 24 hours: enough for anyone with ideas, not for a script.
 DAILY_LIMIT = 30
-# How the contributor hears back, and how the team hears of an urgent flag. The inbox has no kind for
-# contributions yet (adding one needs an inbox migration), so these reuse the nearest existing ones.
-UPDATE_KIND = NotificationKind.MENTION
-URGENT_KIND = NotificationKind.ESCALATION
+# The urgent-flag notification quotes this much of the text; the whole stays in the portal queue.
+FLAG_PREVIEW_CHARS = 300
+# How the contributor hears back, and how the team hears of an urgent flag.
+UPDATE_KIND = NotificationKind.CONTRIBUTION
+URGENT_KIND = NotificationKind.FLAGGED
 _INBOX_PATH = re.compile(r"^/inbox/c/(\d+)/?$")
 # Whitespace and control characters: an address has none (an internal host without a dot is fine).
 _SPACE = re.compile(r"[\s\x00-\x1f\x7f]")
@@ -197,7 +199,11 @@ def propose(
             team_of(brand),
             URGENT_KIND,
             _("Urgent conversation flagged by %(name)s (%(brand)s): %(text)s")
-            % {"name": str(user), "brand": brand.name, "text": contribution.text[:300]},
+            % {
+                "name": str(user),
+                "brand": brand.name,
+                "text": preview(contribution.text, FLAG_PREVIEW_CHARS),
+            },
             url=queue_path(contribution),
             skip=user,
         )

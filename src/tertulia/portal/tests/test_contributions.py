@@ -106,14 +106,27 @@ def test_an_urgent_flag_alerts_the_brand_team_and_the_escalation_person(world: W
             kind="flag", text="Un cliente muy enfadado", link="https://social.example/p/1", urgency="urgent"
         ),
     )
-    alerted = set(
-        Notification.objects.filter(kind=NotificationKind.ESCALATION).values_list("user", flat=True)
-    )
+    alerted = set(Notification.objects.filter(kind=NotificationKind.FLAGGED).values_list("user", flat=True))
+    assert not Notification.objects.exclude(kind=NotificationKind.FLAGGED).exists()
     assert world.cm.pk in alerted and world.manager.pk in alerted and world.owner.pk in alerted
     assert world.analyst.pk in alerted  # the brand's escalation person
     assert world.contributor.pk not in alerted and world.limited.pk not in alerted
     note = Notification.objects.filter(user=world.cm).get()
     assert "Un cliente muy enfadado" in note.text and note.url.endswith(f"#contribution-{made.pk}")
+
+
+def test_a_long_urgent_flag_is_quoted_short_without_splitting_an_emoji(world: World) -> None:
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # one family, five code points
+    text = "a" * (actions.FLAG_PREVIEW_CHARS - 3) + family + " sigue " * 200
+    made = actions.propose(
+        actor(world.contributor),
+        world.north,
+        ContributionIn(kind="flag", text=text, link="https://social.example/p/9", urgency="urgent"),
+    )
+    note = Notification.objects.filter(user=world.cm).get()
+    assert note.text.endswith("…") and len(note.text) <= 500
+    assert family not in note.text and "\u200d" not in note.text  # the family is kept whole or left out
+    assert Contribution.objects.get(pk=made.pk).text == text  # the whole text stays in the queue
 
 
 def test_a_normal_flag_alerts_nobody(world: World) -> None:
@@ -135,12 +148,16 @@ def test_decisions_notify_the_contributor(world: World) -> None:
     assert made.status == ContributionStatus.DECLINED and made.reply == "Ya lo publicamos ayer"
     assert made.decided_by == world.cm
     note = Notification.objects.get(user=world.contributor)
+    assert note.kind == NotificationKind.CONTRIBUTION
+    assert note.get_kind_display() == "News on your contribution"
     assert "declined" in note.text and "Ya lo publicamos ayer" in note.text
     assert note.url.endswith(f"/contribute/#contribution-{made.pk}")
     entry = AuditEntry.objects.get(action="contribution.decided")
     assert entry.changes["status"] == ["new", "declined"]
     actions.answer(actor(world.cm), made, "Pero gracias, ¡sigue así!")
-    assert Notification.objects.filter(user=world.contributor).count() == 2
+    assert (
+        Notification.objects.filter(user=world.contributor, kind=NotificationKind.CONTRIBUTION).count() == 2
+    )
 
 
 def test_only_the_brand_team_decides(world: World) -> None:

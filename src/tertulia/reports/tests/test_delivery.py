@@ -8,6 +8,7 @@ from typing import Any, cast
 
 import pytest
 from django.core import mail
+from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMultiAlternatives
 
 from tertulia.analytics.models import ChannelDay
@@ -145,3 +146,60 @@ def test_making_a_pdf_leaves_damaged_images_refused() -> None:
 
     _weasyprint()
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False  # WeasyPrint's import sets it to True
+
+
+def test_send_now_request_is_claimed_once_and_audited(world: dict) -> None:
+    from tertulia.core.models import AuditEntry
+
+    schedule: ReportSchedule = world["schedule"]
+    owner = Actor(user=world["owner"], via="web")
+    assert actions.request_send(owner, schedule) is True
+    assert actions.request_send(owner, schedule) is False  # already on its way
+    now = datetime.now(UTC) + timedelta(seconds=1)
+    assert delivery.claim_requested(now) == [schedule.pk]
+    assert delivery.claim_requested(now) == []  # held by the first worker
+    # That worker died: when its lease ends the request is picked up again and sent once.
+    (run,) = delivery.run_requested(now + delivery.LEASE + timedelta(seconds=1))
+    assert run.manual and run.status == RunStatus.OK and len(mail.outbox) == 2
+    assert delivery.run_requested(now + 2 * delivery.LEASE) == []
+    sent = AuditEntry.objects.get(action="report.sent")
+    assert sent.actor_id == world["owner"].pk and sorted(sent.changes["sent_to"]) == sorted(run.sent_to)
+    assert AuditEntry.objects.filter(action="report.send_requested").count() == 1
+
+
+def test_send_now_by_someone_without_the_brand_is_refused(world: dict) -> None:
+    analyst = make_member(world["org"], Role.ANALYST)
+    with pytest.raises(PermissionDenied):
+        actions.request_send(Actor(user=analyst, via="web"), world["schedule"])
+    assert ReportSchedule.objects.get(pk=world["schedule"].pk).send_now_at is None
+
+
+def test_objective_words_are_laid_out_as_words(world: dict) -> None:
+    """The objectives table holds words in three of its columns: they wrap as text, left-aligned, in a
+    fixed layout (the auto layout squeezed the objective's title to one letter a line in the PDF)."""
+    from tertulia.analytics.periods import Period
+    from tertulia.core.models.brand import Kpi, Objective
+    from tertulia.reports.build import build_report
+    from tertulia.reports.render import render_html
+
+    title = "Median first response time (minutes) of the second half of November 2026"
+    Objective.objects.create(
+        brand=world["brand"],
+        title=title,
+        kpi=Kpi.RESPONSE_TIME,
+        target=60,
+        period_start=date(2026, 11, 1),
+        period_end=date(2026, 11, 30),
+    )
+    period = Period(date(2026, 11, 9), date(2026, 11, 15))
+    html = render_html(build_report(world["brand"], period, ["objectives"], None, "en"))
+    row = html[html.index(title) :].split("</tr>")[0]
+    cells = row.split("<td")[1:]
+    assert len(cells) == 4
+    assert ['class="n"' in cell for cell in cells] == [
+        False,
+        False,
+        True,
+        False,
+    ]  # KPI, target, measured, status
+    assert "table-layout: fixed" in html

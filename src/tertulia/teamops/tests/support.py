@@ -15,6 +15,17 @@ from tertulia.teamops.actions import RotationInput, create_rotation
 from tertulia.teamops.models import Rotation
 
 HOSTILE = '<script>alert("x")</script>\u202e\u200b🔥'
+FAMILY = "👩\u200d👩\u200d👧"  # one grapheme of five code points
+FLAG = "🇪🇸"
+THUMB = "👍🏽"
+RTL = "שלום עולם مرحبا بالعالم"
+
+
+def long_note() -> str:
+    unit = f'Cliente {FAMILY} enfadado {FLAG} <b>ojo</b> & "comillas" {THUMB}\n{RTL}\n\n'
+    text = (unit * 60)[:1999] + "!"
+    assert len(text) == 2000
+    return text
 
 
 @dataclass

@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tertulia.analytics.models import PersonDay
 from tertulia.analytics.periods import Period
@@ -131,9 +133,18 @@ def test_counts_come_from_the_messages_through_the_rollup(o: Org) -> None:
 
 
 def test_days_worked_counts_each_date_once_across_brands(o: Org) -> None:
-    for brand in (o.brand, o.other):
-        PersonDay.objects.create(organization=o.org, brand=brand, user=o.cm, day=date(2025, 3, 4), replies=2)
-    PersonDay.objects.create(organization=o.org, brand=o.brand, user=o.cm, day=date(2025, 3, 5), replies=0)
+    for channel in (o.channel, o.other_channel):
+        PersonDay.objects.create(
+            organization=o.org,
+            brand=channel.brand,
+            channel=channel,
+            user=o.cm,
+            day=date(2025, 3, 4),
+            replies=2,
+        )
+    PersonDay.objects.create(
+        organization=o.org, brand=o.brand, channel=o.channel, user=o.cm, day=date(2025, 3, 5), replies=0
+    )
     carmen = rows_by_email(o.owner, o.org)["cm@example.com"]
     assert (carmen.replies, carmen.days_worked) == (4, 1)
 
@@ -243,9 +254,10 @@ def test_hours_on_call_follow_the_rotation(o: Org) -> None:
             position=position,
         )
     rows = rows_by_email(o.owner, o.org)
-    # Carmen: Monday 3 at 09:00 to Monday 10 at 09:00; Diego from then to the end of Sunday 16.
+    # Carmen: Monday 3 at 09:00 to Monday 10 at 09:00 UTC; Diego from then to the end of Sunday 16 in
+    # their calendar, the brand's (Madrid, UTC+1): 23:00 UTC, not midnight UTC.
     assert rows["cm@example.com"].on_call_hours == 168.0
-    assert rows["cm2@example.com"].on_call_hours == 6 * 24 + 15
+    assert rows["cm2@example.com"].on_call_hours == 6 * 24 + 14
     assert rows["owner@example.com"].on_call_hours == 0.0
 
 
@@ -294,8 +306,9 @@ def test_the_median_needs_three_people_who_worked() -> None:
 def test_pace_fires_in_a_real_team(o: Org) -> None:
     for user, per_day in ((o.cm, 10), (o.cm2, 10), (o.limited, 10), (o.manager, 16)):
         brand = o.other if user == o.limited else o.brand
+        channel = o.other_channel if brand == o.other else o.channel
         PersonDay.objects.create(
-            organization=o.org, brand=brand, user=user, day=date(2025, 3, 4), replies=per_day
+            organization=o.org, brand=brand, channel=channel, user=user, day=date(2025, 3, 4), replies=per_day
         )
     found = wl.report(wl.scope_for(o.owner, o.org), PERIOD, AFTER)
     assert found.median == 10.0
@@ -356,3 +369,96 @@ def test_sort_and_period_parsing_never_fail() -> None:
     rows = [load(replies=3), load(replies=9), load(replies=5)]
     assert [r.replies for r in wl.sort_loads(rows, "replies")] == [9, 5, 3]
     assert [r.replies for r in wl.sort_loads(rows, "replies", True)] == [3, 5, 9]
+
+
+# --- whose calendar: the person's, the brand's, the organization's ------------------------------------
+
+
+def own_zone(o: Org, user: User, name: str) -> None:
+    from tertulia.teamops.models import WorkingHours
+
+    WorkingHours.objects.create(
+        membership=Membership.objects.get(user=user, organization=o.org), timezone=name
+    )
+
+
+def in_zone(brand: Brand, name: str) -> None:
+    brand.timezone = name
+    brand.save(update_fields=["timezone"])
+
+
+def test_half_past_midnight_in_madrid_is_saturday_even_before_midnight_utc(o: Org) -> None:
+    now = datetime(2025, 3, 8, 0, 45, tzinfo=MADRID)  # Friday 23:45 UTC
+    reply(o.channel, madrid(7, 12), o.cm)  # Friday
+    reply(o.channel, madrid(8, 0, 30), o.cm)  # Friday 23:30 UTC, Saturday in Madrid
+    roll_up(o.brand, date(2025, 3, 1), date(2025, 3, 8), now=now)
+    scope = wl.scope_for(o.owner, o.org)
+    today = wl.today_for(scope, now)
+    assert today == date(2025, 3, 8)  # UTC would still say the 7th, and leave Saturday out
+    carmen = {r.user.email: r for r in wl.workload(scope, wl.period_of("7", today), now)}["cm@example.com"]
+    assert (carmen.replies, carmen.days_worked) == (2, 2)
+    assert (carmen.weekend_replies, carmen.weekend_days) == (1, 1)
+    assert (carmen.longest_streak, carmen.current_streak) == (2, 2)
+    assert carmen.after_hours == 1  # 00:30 in the brand's zone: after hours
+
+
+def test_a_person_with_their_own_zone_is_counted_in_their_days(o: Org) -> None:
+    in_zone(o.brand, "UTC")  # the brand's days are UTC days
+    own_zone(o, o.cm, "Europe/Madrid")
+    own_zone(o, o.manager, "Europe/Madrid")  # a second person in the same zone: still one query
+    reply(o.channel, madrid(7, 23, 30), o.cm)  # Friday 22:30 UTC: Friday for both
+    reply(o.channel, madrid(8, 0, 30), o.cm)  # Friday 23:30 UTC: Saturday for Carmen
+    reply(o.channel, madrid(9, 12), o.cm)  # Sunday
+    reply(o.channel, madrid(8, 0, 30), o.cm2)  # Diego has no zone of his own: the brand's Friday
+    roll_up(o.brand, date(2025, 3, 1), date(2025, 3, 20), now=AFTER)
+    with CaptureQueriesContext(connection) as queries:
+        rows = rows_by_email(o.owner, o.org)
+    assert sum('"inbox_message"' in q["sql"] for q in queries.captured_queries) == 1
+    carmen, diego = rows["cm@example.com"], rows["cm2@example.com"]
+    assert (carmen.replies, carmen.conversations, carmen.days_worked) == (3, 3, 3)
+    assert (carmen.weekend_replies, carmen.weekend_days, carmen.longest_streak) == (2, 2, 3)
+    # After hours is the brand's judgement (open around the clock: 20:00-08:00 in its zone, UTC).
+    assert carmen.after_hours == 2
+    assert (diego.replies, diego.days_worked, diego.weekend_replies, diego.weekend_days) == (1, 1, 0, 0)
+
+
+def test_days_and_pages_follow_summer_time(o: Org) -> None:
+    # Madrid moves from UTC+1 to UTC+2 at 02:00 on Sunday 30 March 2025.
+    in_zone(o.brand, "UTC")
+    own_zone(o, o.cm, "Europe/Madrid")
+    week = Period(date(2025, 3, 24), date(2025, 3, 30))
+    now = datetime(2025, 4, 2, tzinfo=UTC)
+    reply(o.channel, datetime(2025, 3, 29, 23, 30, tzinfo=UTC), o.cm)  # Sunday 00:30 (UTC+1)
+    reply(o.channel, datetime(2025, 3, 30, 21, 30, tzinfo=UTC), o.cm)  # Sunday 23:30 (UTC+2)
+    reply(o.channel, datetime(2025, 3, 30, 22, 30, tzinfo=UTC), o.cm)  # Monday 00:30 (UTC+2): after it
+    page(o, o.cm, datetime(2025, 3, 23, 22, 30, tzinfo=UTC))  # Sunday 23 23:30 (UTC+1): before it
+    page(o, o.cm, datetime(2025, 3, 23, 23, 30, tzinfo=UTC))  # Monday 24 00:30: the first hour
+    page(o, o.cm, datetime(2025, 3, 30, 21, 30, tzinfo=UTC))  # Sunday 30 23:30: the last hour
+    page(o, o.cm, datetime(2025, 3, 30, 22, 30, tzinfo=UTC))  # Monday 31 00:30: after it
+    roll_up(o.brand, date(2025, 3, 20), date(2025, 4, 1), now=now)
+    carmen = {r.user.email: r for r in wl.workload(wl.scope_for(o.owner, o.org), week, now)}["cm@example.com"]
+    assert (carmen.replies, carmen.days_worked) == (2, 1)
+    assert (carmen.weekend_replies, carmen.weekend_days) == (2, 1)
+    assert (carmen.pages, carmen.night_pages) == (2, 2)
+    assert wl.span_of(week, now, MADRID) == (
+        datetime(2025, 3, 23, 23, tzinfo=UTC),
+        datetime(2025, 3, 30, 22, tzinfo=UTC),  # a 23-hour Sunday
+    )
+
+
+def test_the_calendar_is_the_person_s_then_the_brand_s_then_the_organization_s(o: Org) -> None:
+    in_zone(o.brand, "America/Mexico_City")
+    make_brand(o.org, "Tercera")  # Madrid, like `other`: Madrid is the organization's zone
+    own_zone(o, o.cm, "America/Bogota")
+    everybody = wl.calendars_of(wl.scope_for(o.owner, o.org))
+    assert everybody.of(o.cm.pk).key == "America/Bogota"
+    assert everybody.of(o.cm2.pk).key == "Europe/Madrid"
+    assert everybody.brands[o.brand.pk].key == "America/Mexico_City"
+    # The brand manager of `brand` reads in its calendar, Mexico's.
+    mexico = wl.calendars_of(wl.scope_for(o.manager, o.org))
+    assert mexico.of(o.manager.pk).key == "America/Mexico_City"
+    at = datetime(2025, 3, 8, 3, tzinfo=UTC)  # Saturday in Madrid and Bogotá... Friday 21:00 in Mexico
+    assert wl.today_for(wl.scope_for(o.manager, o.org), at) == date(2025, 3, 7)
+    assert wl.today_for(wl.scope_for(o.owner, o.org), at) == date(2025, 3, 8)
+    lonely = make_user("solo@example.com")
+    assert wl.calendars_of(wl.scope_for(lonely, make_org("Sin marcas", owner=lonely))).default.key == "UTC"

@@ -8,10 +8,11 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from tertulia.teamops.actions import add_override, add_time_off
-from tertulia.teamops.models import HandoverNote, Override, Rotation, TimeOff, WorkingHours
-from tertulia.teamops.tests.support import HOSTILE, Crew, actor, crew, member, utc, weekly
+from tertulia.teamops.models import MAX_NOTE, HandoverNote, Override, Rotation, TimeOff, WorkingHours
+from tertulia.teamops.tests.support import HOSTILE, Crew, actor, crew, long_note, member, utc, weekly
 from tertulia.web.tests.helpers import signed_in
 
 __all__ = ["crew"]
@@ -188,3 +189,29 @@ def test_hand_over_notes_and_overrides_from_the_page(crew: Crew) -> None:
     assert "give a date and a time" in bad.content.decode() and Override.objects.count() == 1
     assert owner.post(reverse("web:oncall-override-delete", args=[override.pk])).status_code == 302
     assert not Override.objects.exists()
+
+
+def test_a_long_hand_over_note_is_kept_whole_and_shown_whole(crew: Crew) -> None:
+    rotation = weekly(crew, [crew.ana, crew.bea])
+    text = long_note()  # 2,000 characters: emoji, right-to-left text, markup, line breaks
+    response = signed_in(crew.bea).post(reverse("web:oncall-note"), {"rotation": rotation.pk, "text": text})
+    assert response.status_code == 302
+    note = HandoverNote.objects.get(rotation=rotation)
+    assert note.text == text
+    html = signed_in(crew.ana).get(reverse("web:oncall")).content.decode()
+    assert f'id="note-{note.pk}"' in html
+    assert escape(text).replace("\n", "<br>") in html
+    assert "<b>ojo</b>" not in html
+
+
+def test_a_note_too_long_is_refused_and_given_back(crew: Crew) -> None:
+    rotation = weekly(crew, [crew.ana, crew.bea])
+    # Past the limit only after many spaces: cutting the input first would have saved it without "fin".
+    text = "a" * (MAX_NOTE - 1) + " " * 10 + "fin"
+    response = signed_in(crew.bea).post(reverse("web:oncall-note"), {"rotation": rotation.pk, "text": text})
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert f"at most {MAX_NOTE} characters" in html
+    assert f">{text}</textarea>" in html  # nothing the person wrote is lost
+    assert f'<option value="{rotation.pk}" selected>' in html
+    assert not HandoverNote.objects.exists()

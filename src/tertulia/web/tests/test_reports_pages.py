@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from django.core import mail
+from django.core.cache import cache
 from django.urls import reverse
 
 from tertulia.core.actions.context import Actor
 from tertulia.core.models import Membership, Role
 from tertulia.core.tests.factories import make_brand, make_member, make_org
 from tertulia.reports import actions
-from tertulia.reports.models import ReportSchedule
+from tertulia.reports.models import ReportRun, ReportSchedule
 from tertulia.web.tests.helpers import signed_in
+from tertulia.web.views import reports as reports_views
 
 pytestmark = pytest.mark.django_db
 
@@ -96,3 +101,40 @@ def test_create_and_delete(world: dict) -> None:
     assert bad.status_code == 400 and not ReportSchedule.objects.filter(title="x").exists()
     assert client.post(reverse("web:report-delete", args=[made.pk])).status_code == 302
     assert not ReportSchedule.objects.filter(pk=made.pk).exists()
+
+
+def test_send_now_is_asked_for_and_sent_by_a_worker(
+    world: dict, django_capture_on_commit_callbacks: Any
+) -> None:
+    client = signed_in(world["owner"])
+    url = reverse("web:report-send", args=[world["schedule"].pk])
+    with django_capture_on_commit_callbacks(execute=False) as woken:
+        response = client.post(url, follow=True)
+    assert response.status_code == 200 and "being made and sent" in response.content.decode()
+    schedule = ReportSchedule.objects.get(pk=world["schedule"].pk)
+    assert schedule.send_now_at is not None and schedule.send_now_by == world["owner"]
+    assert not ReportRun.objects.exists() and len(woken) == 1  # the request only asked
+    assert "Sending…" in client.get(reverse("web:reports")).content.decode()
+    again = client.post(url, follow=True).content.decode()
+    assert "already on its way" in again
+    woken[0]()  # the worker the request woke up
+    run = ReportRun.objects.get()
+    assert run.manual and run.sent_to == ["a@example.com"] and len(mail.outbox) == 1
+    schedule.refresh_from_db()
+    assert schedule.send_now_at is None and schedule.send_now_by is None
+
+
+def test_previews_are_limited_per_person(world: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache.clear()
+    monkeypatch.setattr(reports_views, "PREVIEWS_PER_MINUTE", 3)
+    monkeypatch.setattr(reports_views, "PDFS_PER_MINUTE", 1)
+    client = signed_in(world["owner"])
+    url = reverse("web:report-preview")
+    assert client.get(url + "?format=pdf").status_code == 200
+    refused = client.get(url + "?format=pdf")
+    assert refused.status_code == 429 and refused["Retry-After"] == "60"
+    assert "Too many previews" in refused.content.decode()
+    assert client.get(url).status_code == 200  # the HTML allowance is separate and larger
+    assert client.get(url).status_code == 429
+    other = signed_in(make_member(world["org"], Role.ANALYST))
+    assert other.get(url).status_code == 200  # counted per person

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from unittest import mock
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from tertulia.analytics.models import PersonDay
+from tertulia.core.actions.channels import connect_channel
 from tertulia.core.actions.context import Actor
 from tertulia.core.actions.grants import set_brand_access
 from tertulia.core.models import Brand, Membership, Organization, Role, User
@@ -48,10 +51,19 @@ class Org:
         )
         set_brand_access(SYSTEM, self.member(self.manager), all_brands=False, brands=[self.brand])
         today = timezone.localdate()
+        channels = {
+            b.pk: connect_channel(SYSTEM, b, "sandbox", b.name.lower(), b.name)
+            for b in (self.brand, self.other)
+        }
         for user, replies in ((self.cm, 40), (self.cm2, 10), (self.cm3, 10), (self.limited, 10)):
             brand = self.other if user == self.limited else self.brand
             PersonDay.objects.create(
-                organization=self.org, brand=brand, user=user, day=today - timedelta(days=1), replies=replies
+                organization=self.org,
+                brand=brand,
+                channel=channels[brand.pk],
+                user=user,
+                day=today - timedelta(days=1),
+                replies=replies,
             )
 
     def member(self, user: User) -> Membership:
@@ -220,3 +232,16 @@ def test_sorting_by_a_column(o: Org) -> None:
 def test_the_team_page_links_to_it(o: Org) -> None:
     text = signed_in(o.cm).get(reverse("web:team")).content.decode()
     assert f'href="{URL}"' in text
+
+
+def test_the_period_ends_today_in_the_viewer_s_calendar(o: Org) -> None:
+    # Saturday 00:45 in Madrid (the brands' zone) is still Friday in UTC.
+    at = datetime(2025, 3, 8, 0, 45, tzinfo=ZoneInfo("Europe/Madrid"))
+    client = signed_in(o.owner)
+    with mock.patch("django.utils.timezone.now", return_value=at):
+        response = client.get(reverse("web:workload") + "?days=7")
+    assert response.status_code == 200
+    assert (response.context["period"].first, response.context["period"].last) == (
+        date(2025, 3, 2),
+        date(2025, 3, 8),
+    )

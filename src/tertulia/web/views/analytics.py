@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from tertulia.analytics import dashboards
-from tertulia.analytics.charts import line_chart
+from tertulia.analytics.charts import bar_chart, line_chart
 from tertulia.analytics.figures import Figures, figures
 from tertulia.analytics.objectives import progress
 from tertulia.analytics.periods import PRESETS, BadPeriod, Period, from_params, last_days
@@ -24,7 +24,6 @@ from tertulia.core.permissions import Perm, has_perm
 from tertulia.inbox import sla_report
 from tertulia.listening.models import QueryGroup
 from tertulia.web.tenant import Tenant
-from tertulia.web.views.listening_charts import bar_chart
 from tertulia.web.views.sections import View, section
 
 

@@ -10,12 +10,11 @@ members of the organization that fetched it.
 
 from __future__ import annotations
 
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from tertulia.core import ratelimit
 from tertulia.core.permissions import Perm
 from tertulia.publishing import previews
 from tertulia.web.tenant import Tenant, signed_in_user
@@ -23,16 +22,6 @@ from tertulia.web.views.sections import section
 
 FETCHES_PER_MINUTE = 30
 LOADING_TRIES = 6  # "loading" fragments that ask again, a second apart, before giving up
-
-
-def _may_fetch(user_id: int) -> bool:
-    minute = timezone.now().strftime("%Y%m%d%H%M")
-    key = f"linkpreview:rate:{user_id}:{minute}"
-    cache.add(key, 0, 120)
-    try:
-        return cache.incr(key) <= FETCHES_PER_MINUTE
-    except ValueError:  # evicted between add and incr
-        return True
 
 
 def _fragment(request: HttpRequest, **context: object) -> HttpResponse:
@@ -58,7 +47,7 @@ def link_preview(request: HttpRequest, tenant: Tenant) -> HttpResponse:
             if attempt >= LOADING_TRIES:
                 return _fragment(request, card=None)
             return _fragment(request, card=None, loading=True, link=link, next_try=attempt + 1)
-        if not _may_fetch(signed_in_user(request).pk):
+        if not ratelimit.allow("linkpreview", signed_in_user(request).pk, FETCHES_PER_MINUTE):
             previews.release_fetch(organization_id, url)
             return _fragment(request, card=None, busy=True)
         card = previews.build_card(organization_id, url)

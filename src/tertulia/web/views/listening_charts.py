@@ -8,92 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
-from tertulia.analytics.charts import nice_top
+from tertulia.analytics.charts import Bar, BarChart, bar_chart
 
-# The viewBox of the bar charts: wide, so labels stay legible when the SVG scales to the page.
-WIDTH = 720
-HEIGHT = 220
-LEFT = 44  # room for the y-axis labels
-BOTTOM = 26  # room for the x-axis labels
-TOP = 10
-
-
-@dataclass(frozen=True)
-class Bar:
-    x: float
-    y: float
-    width: float
-    height: float
-    value: int
-    when: datetime | date
-    label_x: float  # where the bar's x-axis label is centred
-    labelled: bool  # whether the x axis shows this bar's label (every nth, so they never overlap)
-
-
-@dataclass(frozen=True)
-class Tick:
-    y: float
-    value: int
-
-
-@dataclass(frozen=True)
-class BarChart:
-    bars: list[Bar]
-    ticks: list[Tick]
-    width: int
-    height: int
-    left: int
-    base: float  # the y of the x axis
-    total: int
-    peak: int
-
-    @property
-    def label_y(self) -> float:
-        return self.base + 16
-
-    @property
-    def tick_x(self) -> int:
-        return self.left - 6
-
-
-def _nice_ceiling(value: int) -> int:
-    """The smallest of 1, 2, 5, 10, 20, 50… at or above `value`: the top of the y axis."""
-    return int(nice_top(value))
-
-
-def bar_chart(
-    series: Sequence[tuple[datetime | date, int]], width: int = WIDTH, height: int = HEIGHT
-) -> BarChart:
-    peak = max((count for _, count in series), default=0)
-    top = _nice_ceiling(peak)
-    base = height - BOTTOM
-    plot_height = base - TOP
-    plot_width = width - LEFT - 4
-    slot = plot_width / max(len(series), 1)
-    gap = min(slot * 0.2, 4.0)
-    every = max(1, round(len(series) / 8 + 0.49))  # at most about eight x labels
-    bars = []
-    for index, (when, count) in enumerate(series):
-        bar_height = plot_height * count / top
-        x = LEFT + index * slot + gap / 2
-        bars.append(
-            Bar(
-                x=round(x, 2),
-                y=round(base - bar_height, 2),
-                width=round(max(slot - gap, 0.5), 2),
-                height=round(bar_height, 2),
-                value=count,
-                when=when,
-                label_x=round(LEFT + index * slot + slot / 2, 2),
-                labelled=index % every == 0,
-            )
-        )
-    ticks = [Tick(round(base - plot_height * part / 2, 2), top * part // 2) for part in (0, 1, 2)]
-    if top == 1:
-        ticks = [Tick(base, 0), Tick(TOP, 1)]
-    return BarChart(bars, ticks, width, height, LEFT, base, sum(c for _, c in series), peak)
+__all__ = ["Bar", "BarChart", "bar_chart", "days_between", "shares", "sparkline"]
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,13 @@ def _people(organization: Organization) -> list[Membership]:
 @section("team", Perm.VIEW)
 @require_GET
 def oncall_page(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    return _page(request, tenant)
+
+
+def _page(
+    request: HttpRequest, tenant: Tenant, draft: str = "", draft_rotation: int = 0, status: int = 200
+) -> HttpResponse:
+    """The On call page; `draft` is a refused hand-over note given back whole, for `draft_rotation`."""
     user = signed_in_user(request)
     organization = _org(tenant)
     now = timezone.now()
@@ -115,7 +122,10 @@ def oncall_page(request: HttpRequest, tenant: Tenant) -> HttpResponse:
             "max_note": MAX_NOTE,
             "max_reason": MAX_REASON,
             "horizon_days": HORIZON.days,
+            "draft": draft,
+            "draft_rotation": draft_rotation,
         },
+        status=status,
     )
 
 
@@ -126,12 +136,14 @@ def oncall_note(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     rotation = get_object_or_404(
         visible_rotations(user, _org(tenant)), pk=an_id(request.POST.get("rotation", "")) or 0
     )
+    # Whole: the action refuses a note over MAX_NOTE (cutting here could hide text behind spaces), and a
+    # refused note is given back in the form, not lost.
+    text = request.POST.get("text", "")
     try:
-        actions.write_note(
-            Actor.from_request(request), rotation, request.POST.get("text", "")[: MAX_NOTE + 1]
-        )
+        actions.write_note(Actor.from_request(request), rotation, text)
     except actions.Refused as refused:
         messages.error(request, str(refused))
+        return _page(request, tenant, text, rotation.pk, status=422)
     else:
         messages.success(request, _("Hand-over note saved: the next person gets it at the hand-over."))
     return redirect("web:oncall")

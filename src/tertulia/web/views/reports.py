@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tertulia.analytics.periods import BadPeriod, Period, from_params
+from tertulia.core import ratelimit
 from tertulia.core.actions.context import Actor
 from tertulia.core.models import Brand, Channel, User
 from tertulia.core.permissions import Perm, brand_members
@@ -39,12 +40,16 @@ from tertulia.reports.models import (
     Weekday,
 )
 from tertulia.reports.render import PdfUnavailable, render_html, render_pdf
-from tertulia.web.tenant import Tenant
+from tertulia.web.tenant import Tenant, signed_in_user
 from tertulia.web.views.sections import section
 
 # The report is a document of its own: its inline <style> is allowed, nothing else is.
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
 MAX_EXTERNAL_TEXT = 50 * 300
+# A preview is made while the person waits (a year's report: about a second, its PDF one more): an
+# allowance per person keeps repeated clicks or a script from tying up the web workers.
+PREVIEWS_PER_MINUTE = 20
+PDFS_PER_MINUTE = 6
 
 
 class ScheduleForm(forms.Form):
@@ -251,17 +256,16 @@ def report_delete(request: HttpRequest, tenant: Tenant, report_schedule_id: int)
 @require_POST
 def report_send(request: HttpRequest, tenant: Tenant, report_schedule_id: int) -> HttpResponse:
     schedule = _schedule(tenant, report_schedule_id, Perm.MANAGE_BRANDS)
-    run = actions.send_now(Actor.from_request(request), schedule)
-    if run.failed_to:
-        messages.error(
+    if actions.request_send(Actor.from_request(request), schedule):
+        messages.success(
             request,
-            _("Sent to %(sent)d, not sent to %(failed)d: %(error)s")
-            % {"sent": len(run.sent_to), "failed": len(run.failed_to), "error": run.error},
+            _(
+                "The report is being made and sent. It shows under Sent reports within a minute or two,"
+                " with whom it reached."
+            ),
         )
-    elif not run.sent_to:
-        messages.error(request, _("Nobody to send it to: no recipient works in the brand any more."))
     else:
-        messages.success(request, _("Report sent to %(n)d people.") % {"n": len(run.sent_to)})
+        messages.info(request, _("This report is already on its way: it was asked for a moment ago."))
     return redirect("web:reports")
 
 
@@ -295,6 +299,17 @@ def report_preview(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         period = from_params(params, today)
     except BadPeriod as bad:
         return HttpResponse(str(bad), status=400, content_type="text/plain; charset=utf-8")
+    pdf_wanted = request.GET.get("format") == "pdf"
+    who = signed_in_user(request).pk
+    if not ratelimit.allow("report-preview", who, PREVIEWS_PER_MINUTE) or (
+        pdf_wanted and not ratelimit.allow("report-pdf", who, PDFS_PER_MINUTE)
+    ):
+        return HttpResponse(
+            _("Too many previews in a minute: each one takes the server a few seconds. Try again shortly."),
+            status=429,
+            content_type="text/plain; charset=utf-8",
+            headers={"Retry-After": "60"},
+        )
     if schedule is None:
         wanted, channels, title = ALL_SECTIONS, None, _("Report")
     else:
@@ -302,7 +317,7 @@ def report_preview(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     language = translation.get_language() or "en"
     report = build_report(brand, period, wanted, channels, language, title)
     html = render_html(report)
-    if request.GET.get("format") != "pdf":
+    if not pdf_wanted:
         return _document_response(html, "html", "")
     try:
         pdf = render_pdf(html)

@@ -69,7 +69,7 @@ def _org(tenant: Tenant) -> Organization:
 
 def _rows(request: HttpRequest, tenant: Tenant) -> tuple[load.Scope, load.Report, str, bool, int | None]:
     scope = load.scope_for(signed_in_user(request), _org(tenant))
-    period = load.period_of(request.GET.get("days"), timezone.localdate())
+    period = load.period_of(request.GET.get("days"), load.today_for(scope))  # the viewer's calendar
     found = load.report(scope, period)
     person: int | None = None
     raw = request.GET.get("person", "").strip()
@@ -90,7 +90,7 @@ def _rows(request: HttpRequest, tenant: Tenant) -> tuple[load.Scope, load.Report
 @require_GET
 def workload_page(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     scope, found, sort, flipped, person = _rows(request, tenant)
-    period = load.period_of(request.GET.get("days"), timezone.localdate())
+    period = load.period_of(request.GET.get("days"), load.today_for(scope))
     return render(
         request,
         "web/workload/workload.html",
