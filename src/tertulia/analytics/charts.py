@@ -9,9 +9,9 @@ a zero.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 # The viewBox: wide, so labels stay legible when the SVG scales to the page.
 WIDTH = 720
@@ -178,8 +178,11 @@ def line_chart(
     top: float | None = None,
     width: int = WIDTH,
     height: int = HEIGHT,
+    drawn_ahead: Mapping[str, timedelta] | None = None,
 ) -> LineChart:
-    """`series`: (name, css class, value per day). `top`: a fixed top of the y axis (100 for %)."""
+    """`series`: (name, css class, value per day). `top`: a fixed top of the y axis (100 for %).
+    `drawn_ahead`: per series name, how far ahead of its own days a series is drawn (the period
+    before, under this one); its points still say the day their value is from."""
     peak = max((v for _, _, values in series for v in values.values() if v is not None), default=0.0)
     top = top or nice_top(peak)
     base = height - BOTTOM
@@ -188,6 +191,7 @@ def line_chart(
     step = plot_width / max(len(days) - 1, 1)
     lines = []
     for name, css, values in series:
+        ahead = (drawn_ahead or {}).get(name, timedelta(0))
         segments: list[list[Point]] = []
         current: list[Point] = []
         for index, day in enumerate(days):
@@ -198,7 +202,7 @@ def line_chart(
                 current = []
                 continue
             y = base - plot_height * min(value, top) / top
-            current.append(Point(LEFT + index * step, y, day, value))
+            current.append(Point(LEFT + index * step, y, day - ahead, value))
         if current:
             segments.append(current)
         lines.append(Line(name, css, segments))

@@ -12,8 +12,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
-from django.db.models import Sum
+from django.db.models import Count, Q, Sum
 
 from tertulia.analytics.models import FRT_BOUNDS, ChannelDay, PersonDay, QueryDay, empty_histogram
 from tertulia.analytics.periods import Period
@@ -171,8 +172,13 @@ class Figures:
     audience: dict[int, Audience]
     queries: dict[int, QueryTotals]
     mentions_by_day: dict[date, dict[str, int]]  # day -> group -> mentions
-    people: dict[int, PersonTotals]
     channels: dict[int, Channel]
+
+    @cached_property
+    def people(self) -> dict[int, PersonTotals]:
+        """Per person, read only when a table asks: the overview, objectives and reports never do, and
+        a year of every channel is tens of thousands of person-channel-days."""
+        return people_figures(self.brand, self.period, self.channel_ids)
 
     # ------------------------------------------------------------------ KPIs
 
@@ -314,24 +320,6 @@ def figures(brand: Brand, period: Period, channel_ids: Iterable[int] | None = No
         q.neutral += neutral
         q.negative += negative
         mentions_by_day[day][group] += mentions
-    people: dict[int, PersonTotals] = defaultdict(PersonTotals)
-    worked: dict[int, set[date]] = defaultdict(set)
-    person_days = PersonDay.objects.filter(brand=brand, day__gte=period.first, day__lte=period.last)
-    if ids is not None:
-        person_days = person_days.filter(channel_id__in=ids)
-    for user_id, day, replies, conversations, after_hours, weekend, histogram in person_days.values_list(
-        "user_id", "day", "replies", "conversations", "after_hours", "weekend", "first_responses"
-    ):
-        person = people[user_id]
-        person.replies += replies
-        person.conversations += conversations  # a conversation is in one channel: no double count
-        person.after_hours += after_hours
-        person.weekend += weekend
-        if replies:
-            worked[user_id].add(day)
-        add_histogram(person.first_responses, histogram)
-    for user_id, dates_worked in worked.items():
-        people[user_id].days_worked = len(dates_worked)
     channels = {c.pk: c for c in Channel.objects.filter(brand=brand)}
     return Figures(
         brand=brand,
@@ -343,6 +331,37 @@ def figures(brand: Brand, period: Period, channel_ids: Iterable[int] | None = No
         audience=dict(audience),
         queries=queries,
         mentions_by_day={day: dict(groups) for day, groups in mentions_by_day.items()},
-        people=dict(people),
         channels=channels,
     )
+
+
+def people_figures(brand: Brand, period: Period, ids: Sequence[int] | None) -> dict[int, PersonTotals]:
+    """Each person's work in the period (in `ids`' channels; None: all): the counts summed by the
+    database, a day worked counted once however many channels it spans; only the rows that hold first
+    answers are read here, for their histograms."""
+    rows = PersonDay.objects.filter(brand=brand, day__gte=period.first, day__lte=period.last)
+    if ids is not None:
+        rows = rows.filter(channel_id__in=ids)
+    people: dict[int, PersonTotals] = {}
+    for user_id, replies, conversations, after_hours, weekend, days_worked in (
+        rows.order_by()
+        .values("user_id")
+        .annotate(
+            sum_replies=Sum("replies"),
+            sum_conversations=Sum("conversations"),  # a conversation is in one channel: no double count
+            sum_after_hours=Sum("after_hours"),
+            sum_weekend=Sum("weekend"),
+            days=Count("day", distinct=True, filter=Q(replies__gt=0)),
+        )
+        .values_list("user_id", "sum_replies", "sum_conversations", "sum_after_hours", "sum_weekend", "days")
+    ):
+        people[user_id] = PersonTotals(
+            replies=replies or 0,
+            conversations=conversations or 0,
+            after_hours=after_hours or 0,
+            weekend=weekend or 0,
+            days_worked=days_worked,
+        )
+    for user_id, histogram in rows.filter(first_answers__gt=0).values_list("user_id", "first_responses"):
+        add_histogram(people[user_id].first_responses, histogram)
+    return people

@@ -144,6 +144,8 @@ class PersonDay(models.Model):
     after_hours = models.PositiveIntegerField(default=0)  # replies outside the brand's business hours
     weekend = models.PositiveIntegerField(default=0)  # replies on a Saturday or Sunday
     first_responses = models.JSONField(default=empty_histogram)  # first answers that were theirs
+    # The histogram's total, so the per-person table reads only the rows that have one to add.
+    first_answers = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [

@@ -129,6 +129,7 @@ def roll_up(brand: Brand, first: date, last: date, *, now: datetime | None = Non
                 after_hours=p.after_hours,
                 weekend=p.weekend,
                 first_responses=p.first_responses,
+                first_answers=sum(p.first_responses),
             )
             for (user_id, channel_id, day), p in people.items()
         )

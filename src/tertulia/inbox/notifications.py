@@ -8,8 +8,11 @@ from django.db.models import Q, QuerySet
 
 from tertulia.core.models import Organization, User
 from tertulia.core.permissions import brands_for
+from tertulia.core.preview import preview
 from tertulia.inbox.models import Conversation, Notification
 from tertulia.live.publish import notify_organization
+
+NOTIFICATION_CHARS = 500  # Notification.text's length
 
 
 def notify(
@@ -39,6 +42,8 @@ def notify_people(
     """Notify each distinct person once (never `skip`); `url` says where to look."""
     seen: set[int] = set()
     rows = []
+    # Whole when it fits (line breaks kept); else shortened, never inside an emoji.
+    text = text if len(text) <= NOTIFICATION_CHARS else preview(text, NOTIFICATION_CHARS)
     for user in users:
         if user is None or not user.is_active or user.pk in seen or (skip is not None and user.pk == skip.pk):
             continue
@@ -49,7 +54,7 @@ def notify_people(
                 user=user,
                 kind=kind,
                 conversation=conversation,
-                text=text[:500],
+                text=text,
                 # Only a path inside Tertulia ("//host" and "/\\host" would leave it).
                 url=url[:300] if url.startswith("/") and url[1:2] not in ("/", "\\") else "",
             )

@@ -100,6 +100,23 @@ def _apply(schedule: ReportSchedule, data: ScheduleInput) -> list[User]:
     return members
 
 
+# What an edit writes: never the "send now" request, which a worker may be ending at the same moment.
+EDITED_FIELDS = (
+    "title",
+    "frequency",
+    "weekday",
+    "day_of_month",
+    "hour",
+    "sections",
+    "channel_ids",
+    "external_recipients",
+    "is_active",
+    "due_at",
+    "next_run_at",
+    "attempts",
+)
+
+
 def _reschedule(schedule: ReportSchedule, now: datetime) -> None:
     schedule.due_at = schedule.next_run_at = delivery.schedule_next(schedule, now)
     schedule.attempts = 0
@@ -143,7 +160,7 @@ def update_schedule(actor: Actor, schedule: ReportSchedule, data: ScheduleInput)
     schedule.full_clean()
     after = _audit_values(schedule, members)
     with transaction.atomic():
-        schedule.save()
+        schedule.save(update_fields=EDITED_FIELDS)
         schedule.members.set(members)
         changes = {key: [before[key], value] for key, value in after.items() if before[key] != value}
         record(actor, schedule.organization, "report.schedule_changed", schedule, changes)

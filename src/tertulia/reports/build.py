@@ -233,18 +233,17 @@ def inbox_section(now: Figures, then: Figures, days: list[date]) -> ReportSectio
     def received(fig: Figures, day: date) -> float:
         return float(fig.by_day[day].messages_in) if day in fig.by_day else 0.0
 
-    # The period before drawn under this one, day by day (both periods have the same length).
+    # The period before drawn under this one, day by day (both periods have the same length); its
+    # points still name their own days.
+    before, then_days = _("Period before"), then.period.dates()
     svg, legend = charts.daily_lines(
         days,
         [
             (_("This period"), "line-a", {d: received(now, d) for d in days}),
-            (
-                _("Period before"),
-                "line-muted",
-                {d: received(then, b) for d, b in zip(days, then.period.dates(), strict=True)},
-            ),
+            (before, "line-muted", {d: received(then, b) for d, b in zip(days, then_days, strict=True)}),
         ],
         _("Messages received per day"),
+        drawn_ahead={before: now.period.first - then.period.first},
     )
     rows = sorted(now.by_channel.items(), key=lambda item: -item[1].messages_in)[:MAX_TABLE_ROWS]
     table = Table(

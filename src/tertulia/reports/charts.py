@@ -6,8 +6,8 @@ pages' Content-Security-Policy allows it. Drawn by templates, so every label is 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
 
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
@@ -39,8 +39,11 @@ def daily_bars(days: Sequence[date], values: dict[date, int], title: str, css: s
 
 
 def daily_lines(
-    days: Sequence[date], series: Sequence[tuple[str, str, dict[date, float | None]]], title: str
+    days: Sequence[date],
+    series: Sequence[tuple[str, str, dict[date, float | None]]],
+    title: str,
+    drawn_ahead: Mapping[str, timedelta] | None = None,
 ) -> tuple[SafeString, list[tuple[str, str]]]:
     """The chart and its legend, (name, colour) per line; a day without a value is a gap."""
-    chart = line_chart(days, series)
+    chart = line_chart(days, series, drawn_ahead=drawn_ahead)
     return line_svg(chart, title), [(line.name, ink(line.css)) for line in chart.lines]

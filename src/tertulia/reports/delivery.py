@@ -159,13 +159,15 @@ def send_report(recipient: Recipient, document: Document, attachment_name: str) 
 def claim_due(now: datetime | None = None, limit: int = CLAIM_BATCH) -> list[int]:
     """Ids of due schedules this worker now holds (another worker's claim on the same row fails)."""
     now = now or timezone.now()
-    claimed = []
+    claimed: list[int] = []
     due = (
         ReportSchedule.objects.filter(is_active=True, next_run_at__lte=now)
         .order_by("next_run_at")
-        .values_list("pk", "next_run_at")[:limit]
+        .values_list("pk", "next_run_at")[:CLAIM_BATCH]
     )
     for pk, seen in due:
+        if len(claimed) >= limit:
+            break
         if ReportSchedule.objects.filter(pk=pk, is_active=True, next_run_at=seen).update(
             next_run_at=now + LEASE
         ):
@@ -174,17 +176,21 @@ def claim_due(now: datetime | None = None, limit: int = CLAIM_BATCH) -> list[int
 
 
 def run_due(now: datetime | None = None) -> int:
-    """Send every due report this worker can claim; how many runs it made."""
-    now = now or timezone.now()
+    """Send the due reports this worker can claim, one at a time (each lease starts when its report
+    does, so a slow first report cannot run a later one's lease out); how many runs it made."""
     done = 0
-    for pk in claim_due(now):
-        schedule = ReportSchedule.objects.select_related("brand").filter(pk=pk).first()
+    for _turn in range(CLAIM_BATCH):
+        at = now or timezone.now()
+        claimed = claim_due(at, limit=1)
+        if not claimed:
+            break
+        schedule = ReportSchedule.objects.select_related("brand").filter(pk=claimed[0]).first()
         if schedule is None:
             continue
         try:
-            run_scheduled(schedule, now)
+            run_scheduled(schedule, at)
         except Exception:  # never lose the schedule: the lease ends and it is tried again
-            logger.exception("report schedule %s failed", pk)
+            logger.exception("report schedule %s failed", schedule.pk)
         done += 1
     return done
 
@@ -227,13 +233,15 @@ def send_now(schedule: ReportSchedule, now: datetime | None = None) -> ReportRun
 def claim_requested(now: datetime | None = None, limit: int = CLAIM_BATCH) -> list[int]:
     """Ids of schedules someone asked to send now that this worker now holds (for `LEASE`)."""
     now = now or timezone.now()
-    claimed = []
+    claimed: list[int] = []
     asked = (
         ReportSchedule.objects.filter(send_now_at__lte=now)
         .order_by("send_now_at")
-        .values_list("pk", "send_now_at")[:limit]
+        .values_list("pk", "send_now_at")[:CLAIM_BATCH]
     )
     for pk, seen in asked:
+        if len(claimed) >= limit:
+            break
         if ReportSchedule.objects.filter(pk=pk, send_now_at=seen).update(send_now_at=now + LEASE):
             claimed.append(pk)
     return claimed
@@ -241,33 +249,49 @@ def claim_requested(now: datetime | None = None, limit: int = CLAIM_BATCH) -> li
 
 def run_requested(now: datetime | None = None) -> list[ReportRun]:
     """Send what people asked to send now (the web request only asks: building the PDFs and talking
-    to the mail server can take longer than a page should wait). A worker that dies mid-run leaves
-    the request to be picked up again when the lease ends."""
-    now = now or timezone.now()
+    to the mail server can take longer than a page should wait), one at a time, each leased from
+    when it starts. A request is tried once: its outcome (sent, or refused by the mail server) is on
+    the Sent reports list, and asking again is the retry. Only a worker that dies mid-run leaves it
+    to be picked up again when the lease ends."""
     runs = []
-    for pk in claim_requested(now):
-        schedule = ReportSchedule.objects.select_related("brand", "send_now_by").filter(pk=pk).first()
-        if schedule is None:
-            continue
-        try:
-            run = send_now(schedule, now)
-        except Exception:
-            logger.exception("report schedule %s could not be sent now", pk)
-            continue
-        requester = schedule.send_now_by
+    for _turn in range(CLAIM_BATCH):
+        at = now or timezone.now()
+        claimed = claim_requested(at, limit=1)
+        if not claimed:
+            break
+        run = _send_requested(claimed[0], at)
+        if run is not None:
+            runs.append(run)
+    return runs
+
+
+def _send_requested(pk: int, at: datetime) -> ReportRun | None:
+    schedule = ReportSchedule.objects.select_related("brand", "send_now_by").filter(pk=pk).first()
+    if schedule is None:
+        return None
+    try:
+        run: ReportRun | None = send_now(schedule, at)
+    except Exception:
+        logger.exception("report schedule %s could not be sent now", pk)
+        run = None
+    requester = schedule.send_now_by
+    try:
         with transaction.atomic():
-            ReportSchedule.objects.filter(pk=pk, send_now_at=now + LEASE).update(
+            # Ended only if still ours; a send that happened is recorded either way.
+            ReportSchedule.objects.filter(pk=pk, send_now_at=at + LEASE).update(
                 send_now_at=None, send_now_by=None
             )
-            record(
-                Actor(user=requester, via=Via.SYSTEM) if requester else Actor.system("reports"),
-                schedule.organization,
-                "report.sent",
-                schedule,
-                {"period": [run.first, run.last], "sent_to": run.sent_to, "failed_to": run.failed_to},
-            )
-        runs.append(run)
-    return runs
+            if run is not None:
+                record(
+                    Actor(user=requester, via=Via.SYSTEM) if requester else Actor.system("reports"),
+                    schedule.organization,
+                    "report.sent",
+                    schedule,
+                    {"period": [run.first, run.last], "sent_to": run.sent_to, "failed_to": run.failed_to},
+                )
+    except Exception:  # the lease ends the request; the next schedule in the batch still goes
+        logger.exception("report schedule %s: the request to send now could not be closed", pk)
+    return run
 
 
 def produce(

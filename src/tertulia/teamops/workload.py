@@ -1,8 +1,9 @@
 """Workload per person, and the signs that someone carries too much (docs/team-operations.md#workload).
 
 Seed 002: the team must be there 24/7/365, "everyone needs a backup", and "burnout is real". This
-module reads what people did (the daily PersonDay rollups of tertulia.analytics, never the messages
-themselves), the crisis pages they received, the on-call hours the rotations gave them and the
+module reads what people did (the daily PersonDay rollups of tertulia.analytics; the messages
+themselves only for a person whose own time zone is not the brand's, grouped by day in one query per
+zone: `_add_days`), the crisis pages they received, the on-call hours the rotations gave them and the
 conversations waiting on them now, and says in plain words where the pace is not sustainable.
 
 Who sees what (`scope_for`): everybody's row needs `Perm.MANAGE_MEMBERS` (owners, administrators);

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.apps import apps as django_apps
+from django.db import connection
 
 from tertulia.analytics.figures import figures, histogram_percentile
-from tertulia.analytics.models import BrandRollup, ChannelDay, PersonDay, PostMetrics, QueryDay
+from tertulia.analytics.models import (
+    BrandRollup,
+    ChannelDay,
+    PersonDay,
+    PostMetrics,
+    QueryDay,
+    empty_histogram,
+)
 from tertulia.analytics.periods import Period
 from tertulia.analytics.rollup import frt_bucket, roll_up, roll_up_due
 from tertulia.analytics.tests.factories import conversation, message, query_match, sent_post, target
@@ -112,6 +122,7 @@ def test_sla_figures_agree_with_the_sla_report(brand: Brand, channel: Channel, a
     # The answers were the agent's: their first responses are theirs, filed by channel.
     days = PersonDay.objects.filter(user=agent, day=T0.date())
     assert {d.channel_id: sum(d.first_responses) for d in days} == {channel.pk: 2, other.pk: 1}
+    assert {d.channel_id: d.first_answers for d in days} == {channel.pk: 2, other.pk: 1}
     assert sum(rolled.people[agent.pk].first_responses) == 3
     one = figures(brand, Period(T0.date() - D, now.date()), [other.pk])
     assert sum(one.people[agent.pk].first_responses) == 1 and one.people[agent.pk].replies == 1
@@ -279,3 +290,35 @@ def test_a_day_without_a_follower_reading_carries_the_last_one(brand: Brand, cha
         )
     totals = figures(brand, Period(T0.date() - D, T0.date() + 2 * D)).followers_by_day()
     assert list(totals.values()) == [None, 100.0, 100.0, 130.0]
+
+
+def test_person_days_counted_before_first_answers_existed_get_theirs(
+    brand: Brand, channel: Channel, agent: User
+) -> None:
+    migration = importlib.import_module("tertulia.analytics.migrations.0004_person_day_first_answers")
+    histogram = empty_histogram()
+    histogram[3] = 2
+    histogram[7] = 1
+    made = PersonDay.objects.create(
+        organization=brand.organization,
+        brand=brand,
+        channel=channel,
+        user=agent,
+        day=T0.date(),
+        replies=3,
+        first_responses=histogram,
+    )
+    odd = PersonDay.objects.create(  # a damaged histogram counts nothing rather than failing
+        organization=brand.organization,
+        brand=brand,
+        channel=channel,
+        user=agent,
+        day=T0.date() + D,
+        replies=1,
+        first_responses={"x": 1},
+    )
+    migration.count_first_answers(django_apps, connection.schema_editor())
+    made.refresh_from_db()
+    odd.refresh_from_db()
+    assert (made.first_answers, odd.first_answers) == (3, 0)
+    assert figures(brand, Period(T0.date(), T0.date() + D)).people[agent.pk].first_responses == histogram

@@ -37,6 +37,8 @@ from tertulia.portal.models import (
 DAILY_LIMIT = 30
 # The urgent-flag notification quotes this much of the text; the whole stays in the portal queue.
 FLAG_PREVIEW_CHARS = 300
+# Status notices quote this much of the contribution.
+QUOTE_CHARS = 80
 # How the contributor hears back, and how the team hears of an urgent flag.
 UPDATE_KIND = NotificationKind.CONTRIBUTION
 URGENT_KIND = NotificationKind.FLAGGED
@@ -232,7 +234,7 @@ def _tell_author(contribution: Contribution, decided_by: User, text: str) -> Non
 
 
 def _status_text(contribution: Contribution) -> str:
-    what = contribution.text[:80]
+    what = preview(contribution.text, QUOTE_CHARS)
     if contribution.status == ContributionStatus.ACCEPTED:
         message = _("The social team accepted your contribution “%(text)s”.")
     elif contribution.status == ContributionStatus.DECLINED:
@@ -314,7 +316,7 @@ def answer(actor: Actor, contribution: Contribution, reply: str) -> Contribution
         contribution,
         user,
         _("The social team replied about “%(text)s”: %(reply)s")
-        % {"text": contribution.text[:80], "reply": reply},
+        % {"text": preview(contribution.text, QUOTE_CHARS), "reply": reply},
     )
     return contribution
 
@@ -339,7 +341,7 @@ def make_draft(actor: Actor, contribution: Contribution) -> Contribution:
             contribution.brand,
             DraftSpec(
                 text=contribution.text,
-                title=title[:200],
+                title=preview(title, 200),
                 media=[contribution.image_id] if contribution.image_id else [],
             ),
         )
@@ -362,6 +364,6 @@ def make_draft(actor: Actor, contribution: Contribution) -> Contribution:
     _tell_author(
         contribution,
         user,
-        _("Your idea “%(text)s” is now a draft post.") % {"text": contribution.text[:80]},
+        _("Your idea “%(text)s” is now a draft post.") % {"text": preview(contribution.text, QUOTE_CHARS)},
     )
     return contribution

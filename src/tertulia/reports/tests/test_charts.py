@@ -33,6 +33,21 @@ def test_line_geometry_breaks_at_missing_days() -> None:
     assert chart.ticks[-1].value == 100 and not chart.empty
 
 
+def test_the_period_before_is_drawn_under_this_one_but_names_its_own_days() -> None:
+    week = timedelta(days=7)
+    values: dict[date, float | None] = dict.fromkeys(DAYS, 1.0)
+    chart = line_chart(
+        DAYS, [("Now", "line-a", values), ("Before", "line-muted", values)], drawn_ahead={"Before": week}
+    )
+    now, before = chart.lines
+    assert [p.x for p in now.points] == [p.x for p in before.points]
+    assert [p.when for p in before.points] == [d - week for d in DAYS]
+    assert [p.when for p in now.points] == DAYS
+    with translation.override("en"):
+        svg = str(charts.line_svg(chart, "t"))
+    assert "<title>Before, 22 Feb: 1</title>" in svg and "<title>Now, 1 Mar: 1</title>" in svg
+
+
 def test_bar_svg_uses_attributes_not_classes_and_escapes() -> None:
     svg = str(charts.daily_bars(DAYS, {DAYS[2]: 7}, HOSTILE, "bar-good"))
     assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")

@@ -167,6 +167,64 @@ def test_send_now_request_is_claimed_once_and_audited(world: dict) -> None:
     assert AuditEntry.objects.filter(action="report.send_requested").count() == 1
 
 
+def test_a_send_now_that_fails_is_tried_once_and_can_be_asked_again(
+    world: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tertulia.core.models import AuditEntry
+
+    schedule: ReportSchedule = world["schedule"]
+    owner = Actor(user=world["owner"], via="web")
+    assert actions.request_send(owner, schedule) is True
+
+    def broken(*args: Any, **kwargs: Any) -> ReportRun:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(delivery, "send_now", broken)
+    assert delivery.run_requested(datetime.now(UTC) + timedelta(seconds=1)) == []
+    assert ReportSchedule.objects.get(pk=schedule.pk).send_now_at is None  # not "Sending…" forever
+    assert not AuditEntry.objects.filter(action="report.sent").exists() and not mail.outbox
+    assert delivery.run_requested(datetime.now(UTC) + 2 * delivery.LEASE) == []  # no retry by itself
+    assert actions.request_send(owner, schedule) is True  # asking again is the retry
+
+
+def test_requests_are_leased_one_at_a_time(world: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each request's lease starts when its report does: while the first is made, the second is not
+    held yet (a batch claimed at once could run out its lease behind a slow first report)."""
+    first: ReportSchedule = world["schedule"]
+    owner = Actor(user=world["owner"], via="web")
+    second = actions.create_schedule(
+        owner, world["brand"], actions.ScheduleInput(title="Otro", external=[("otro@example.com", "es")])
+    )
+    for schedule in (first, second):
+        assert actions.request_send(owner, schedule) is True
+    asked = dict(ReportSchedule.objects.values_list("pk", "send_now_at"))
+    seen: list[tuple[int, dict[int, datetime | None]]] = []
+    real = delivery.send_now
+
+    def watched(schedule: ReportSchedule, now: datetime | None = None) -> ReportRun:
+        seen.append((schedule.pk, dict(ReportSchedule.objects.values_list("pk", "send_now_at"))))
+        return real(schedule, now)
+
+    monkeypatch.setattr(delivery, "send_now", watched)
+    assert len(delivery.run_requested()) == 2
+    (one, held_then), (other, _later) = seen
+    assert {one, other} == {first.pk, second.pk}
+    assert held_then[other] == asked[other]  # the other request was not claimed yet
+    held, first_asked = held_then[one], asked[one]
+    assert held is not None and first_asked is not None and held > first_asked  # this one was, from its start
+
+
+def test_editing_a_schedule_keeps_a_pending_send_now(world: dict) -> None:
+    stale = ReportSchedule.objects.get(pk=world["schedule"].pk)  # a form loaded before the request
+    owner = Actor(user=world["owner"], via="web")
+    assert actions.request_send(owner, world["schedule"]) is True
+    actions.update_schedule(
+        owner, stale, actions.ScheduleInput(title="Renamed", external=[("boss@example.com", "en")])
+    )
+    kept = ReportSchedule.objects.get(pk=stale.pk)
+    assert kept.title == "Renamed" and kept.send_now_at is not None and kept.send_now_by == world["owner"]
+
+
 def test_send_now_by_someone_without_the_brand_is_refused(world: dict) -> None:
     analyst = make_member(world["org"], Role.ANALYST)
     with pytest.raises(PermissionDenied):

@@ -9,9 +9,11 @@ from io import BytesIO
 from urllib.parse import quote
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from PIL import Image
 
+from tertulia.core import ratelimit
 from tertulia.core.actions.channels import connect_channel, set_channel_operators
 from tertulia.core.actions.context import Actor
 from tertulia.core.models import Role
@@ -133,6 +135,8 @@ def test_only_people_who_write_posts_can_make_tertulia_fetch(people, site):
 
 
 def test_fetches_per_person_are_limited(people, site, monkeypatch):
+    cache.clear()
+    monkeypatch.setattr(ratelimit, "current_minute", lambda: "202611221200")  # no minute ends mid-test
     monkeypatch.setattr(link_previews, "FETCHES_PER_MINUTE", 2)
     client = signed_in(people["cm"])
     for n in range(2):
