@@ -362,6 +362,7 @@ def people_figures(brand: Brand, period: Period, ids: Sequence[int] | None) -> d
             weekend=weekend or 0,
             days_worked=days_worked,
         )
+    # Two reads: a rollup committed between them may bring someone the first did not see.
     for user_id, histogram in rows.filter(first_answers__gt=0).values_list("user_id", "first_responses"):
-        add_histogram(people[user_id].first_responses, histogram)
+        add_histogram(people.setdefault(user_id, PersonTotals()).first_responses, histogram)
     return people
