@@ -362,7 +362,9 @@ def people_figures(brand: Brand, period: Period, ids: Sequence[int] | None) -> d
             weekend=weekend or 0,
             days_worked=days_worked,
         )
-    # Two reads: a rollup committed between them may bring someone the first did not see.
+    # Two reads: a rollup committed between them may bring someone the first did not see, or give
+    # one person counts from one recount and a histogram from the next. Both are the same past days
+    # counted again, so the table is off by at most the last minutes' replies, until the next load.
     for user_id, histogram in rows.filter(first_answers__gt=0).values_list("user_id", "first_responses"):
         add_histogram(people.setdefault(user_id, PersonTotals()).first_responses, histogram)
     return people

@@ -145,7 +145,8 @@ class PersonDay(models.Model):
     weekend = models.PositiveIntegerField(default=0)  # replies on a Saturday or Sunday
     first_responses = models.JSONField(default=empty_histogram)  # first answers that were theirs
     # The histogram's total, so the per-person table reads only the rows that have one to add.
-    first_answers = models.PositiveIntegerField(default=0)
+    # db_default: a worker of the previous version, writing while the upgrade runs, leaves it out.
+    first_answers = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
         constraints = [

@@ -100,21 +100,10 @@ def _apply(schedule: ReportSchedule, data: ScheduleInput) -> list[User]:
     return members
 
 
-# What an edit writes: never the "send now" request, which a worker may be ending at the same moment.
-EDITED_FIELDS = (
-    "title",
-    "frequency",
-    "weekday",
-    "day_of_month",
-    "hour",
-    "sections",
-    "channel_ids",
-    "external_recipients",
-    "is_active",
-    "due_at",
-    "next_run_at",
-    "attempts",
-)
+# What an edit writes: every column but the "send now" request, which a worker may be ending at the
+# same moment (and the row's identity).
+NOT_EDITED = {"id", "organization", "brand", "created_at", "send_now_at", "send_now_by"}
+EDITED_FIELDS = tuple(f.name for f in ReportSchedule._meta.concrete_fields if f.name not in NOT_EDITED)
 
 
 def _reschedule(schedule: ReportSchedule, now: datetime) -> None:
@@ -160,6 +149,8 @@ def update_schedule(actor: Actor, schedule: ReportSchedule, data: ScheduleInput)
     schedule.full_clean()
     after = _audit_values(schedule, members)
     with transaction.atomic():
+        if not ReportSchedule.objects.select_for_update().filter(pk=schedule.pk).exists():
+            raise ReportSchedule.DoesNotExist(schedule.pk)  # deleted while this edit was on its way
         schedule.save(update_fields=EDITED_FIELDS)
         schedule.members.set(members)
         changes = {key: [before[key], value] for key, value in after.items() if before[key] != value}

@@ -269,27 +269,36 @@ def _send_requested(pk: int, at: datetime) -> ReportRun | None:
     schedule = ReportSchedule.objects.select_related("brand", "send_now_by").filter(pk=pk).first()
     if schedule is None:
         return None
+    failure = ""
     try:
         run: ReportRun | None = send_now(schedule, at)
-    except Exception:
+    except Exception as exc:
         logger.exception("report schedule %s could not be sent now", pk)
-        run = None
+        run, failure = None, exc.__class__.__name__
     requester = schedule.send_now_by
     try:
-        with transaction.atomic():
-            # Ended only if still ours; a send that happened is recorded either way.
-            ReportSchedule.objects.filter(pk=pk, send_now_at=at + LEASE).update(
-                send_now_at=None, send_now_by=None
+        # The request ends first, on its own: a failure to audit must not leave it to be sent again.
+        # Ended only if still ours; what happened is recorded either way.
+        ReportSchedule.objects.filter(pk=pk, send_now_at=at + LEASE).update(
+            send_now_at=None, send_now_by=None
+        )
+        actor = Actor(user=requester, via=Via.SYSTEM) if requester else Actor.system("reports")
+        if run is not None:
+            changes = {"period": [run.first, run.last], "sent_to": run.sent_to, "failed_to": run.failed_to}
+            record(actor, schedule.organization, "report.sent", schedule, changes)
+        else:  # on the Sent reports list too, so whoever asked sees it did not go as it should
+            period = period_for(schedule.frequency, at, zone_of(schedule))
+            ReportRun.objects.create(
+                schedule=schedule,
+                first=period.first,
+                last=period.last,
+                generated_at=at,
+                status=RunStatus.FAILED,
+                manual=True,
+                error=f"the run stopped before it was recorded ({failure}); some recipients may have it",
             )
-            if run is not None:
-                record(
-                    Actor(user=requester, via=Via.SYSTEM) if requester else Actor.system("reports"),
-                    schedule.organization,
-                    "report.sent",
-                    schedule,
-                    {"period": [run.first, run.last], "sent_to": run.sent_to, "failed_to": run.failed_to},
-                )
-    except Exception:  # the lease ends the request; the next schedule in the batch still goes
+            record(actor, schedule.organization, "report.send_failed", schedule, {"error": failure})
+    except Exception:  # the next schedule in the batch still goes
         logger.exception("report schedule %s: the request to send now could not be closed", pk)
     return run
 

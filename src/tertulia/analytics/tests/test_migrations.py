@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)  # migrating needs committe
 @pytest.fixture
 def latest() -> Iterator[None]:
     yield
-    call_command("migrate", "analytics", verbosity=0)  # whatever happened, the next test has the schema
+    call_command("migrate", verbosity=0)  # whatever happened, the next test has the whole schema
 
 
 def old_person_day(brand: Brand, user: User, day: str) -> None:

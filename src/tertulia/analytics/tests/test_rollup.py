@@ -9,6 +9,7 @@ import pytest
 from django.apps import apps as django_apps
 from django.db import connection
 
+from tertulia.analytics.dashboards import people_table
 from tertulia.analytics.figures import figures, histogram_percentile
 from tertulia.analytics.models import (
     BrandRollup,
@@ -322,3 +323,15 @@ def test_person_days_counted_before_first_answers_existed_get_theirs(
     odd.refresh_from_db()
     assert (made.first_answers, odd.first_answers) == (3, 0)
     assert figures(brand, Period(T0.date(), T0.date() + D)).people[agent.pk].first_responses == histogram
+
+
+def test_the_per_person_figures_are_read_only_for_a_table_that_shows_someone(
+    brand: Brand, channel: Channel, agent: User
+) -> None:
+    message(channel, T0, outbound=True, by=agent, thread=conversation(channel, T0))
+    roll_up(brand, T0.date(), T0.date())
+    rolled = figures(brand, Period(T0.date(), T0.date()))
+    assert "people" not in vars(rolled)  # the overview, objectives and reports never pay for it
+    assert people_table(rolled, set()).rows == [] and "people" not in vars(rolled)
+    (row,) = people_table(rolled, {agent.pk}).rows
+    assert row[1] == 1 and "people" in vars(rolled)

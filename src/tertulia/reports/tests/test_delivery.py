@@ -176,14 +176,22 @@ def test_a_send_now_that_fails_is_tried_once_and_can_be_asked_again(
     owner = Actor(user=world["owner"], via="web")
     assert actions.request_send(owner, schedule) is True
 
-    def broken(*args: Any, **kwargs: Any) -> ReportRun:
+    calls: list[int] = []
+
+    def broken(schedule: ReportSchedule, now: datetime | None = None) -> ReportRun:
+        calls.append(schedule.pk)
         raise RuntimeError("the database went away")
 
     monkeypatch.setattr(delivery, "send_now", broken)
     assert delivery.run_requested(datetime.now(UTC) + timedelta(seconds=1)) == []
     assert ReportSchedule.objects.get(pk=schedule.pk).send_now_at is None  # not "Sending…" forever
     assert not AuditEntry.objects.filter(action="report.sent").exists() and not mail.outbox
-    assert delivery.run_requested(datetime.now(UTC) + 2 * delivery.LEASE) == []  # no retry by itself
+    failed = AuditEntry.objects.get(action="report.send_failed")
+    assert failed.actor_id == world["owner"].pk and failed.changes["error"] == "RuntimeError"
+    (shown,) = ReportRun.objects.filter(schedule=schedule)  # on the Sent reports list, as failed
+    assert shown.status == RunStatus.FAILED and shown.manual and "RuntimeError" in shown.error
+    delivery.run_requested(datetime.now(UTC) + 2 * delivery.LEASE)
+    assert calls == [schedule.pk]  # tried once, never again by itself
     assert actions.request_send(owner, schedule) is True  # asking again is the retry
 
 
@@ -223,6 +231,17 @@ def test_editing_a_schedule_keeps_a_pending_send_now(world: dict) -> None:
     )
     kept = ReportSchedule.objects.get(pk=stale.pk)
     assert kept.title == "Renamed" and kept.send_now_at is not None and kept.send_now_by == world["owner"]
+
+
+def test_editing_a_schedule_deleted_meanwhile_says_it_is_gone(world: dict) -> None:
+    stale = ReportSchedule.objects.get(pk=world["schedule"].pk)
+    owner = Actor(user=world["owner"], via="web")
+    actions.delete_schedule(owner, world["schedule"])
+    with pytest.raises(ReportSchedule.DoesNotExist):
+        actions.update_schedule(
+            owner, stale, actions.ScheduleInput(title="x", external=[("a@example.com", "es")])
+        )
+    assert not ReportSchedule.objects.exists()
 
 
 def test_send_now_by_someone_without_the_brand_is_refused(world: dict) -> None:

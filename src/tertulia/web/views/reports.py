@@ -217,6 +217,8 @@ def _form_page(request: HttpRequest, tenant: Tenant, schedule: ReportSchedule | 
                 else:
                     actions.update_schedule(actor, schedule, form.as_input())
                     messages.success(request, _("Report schedule saved."))
+            except ReportSchedule.DoesNotExist as gone:
+                raise Http404 from gone
             except ValidationError as refused:
                 error = _refusal(refused)
             else:
