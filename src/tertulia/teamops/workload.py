@@ -17,7 +17,7 @@ itself is shown, never another person's figures.
 from __future__ import annotations
 
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -247,20 +247,18 @@ def calendars_of(scope: Scope) -> Calendars:
     mine = [names[pk] for pk in scope.brand_ids if pk in names] or list(names.values())
     if mine:
         # The most used; on a tie, the first in name order, so the choice does not change between pages.
-        counted: dict[str, int] = defaultdict(int)
-        for name in mine:
-            counted[name] += 1
-        default = zone(max(sorted(counted), key=lambda name: counted[name]))
+        counted = Counter(mine)
+        default = zone(max(sorted(counted), key=counted.__getitem__))
     else:
         default = zone("UTC")
     brands = {pk: zone(names[pk]) for pk in scope.brand_ids if pk in names}
     return Calendars(_person_zones(scope), brands, default)
 
 
-def today_for(scope: Scope, now: datetime | None = None) -> date:
+def today_for(scope: Scope, now: datetime | None = None, calendars: Calendars | None = None) -> date:
     """Today in the viewer's calendar: the last day of the period they read."""
     now = now or timezone.now()
-    return now.astimezone(calendars_of(scope).of(scope.viewer.pk)).date()
+    return now.astimezone((calendars or calendars_of(scope)).of(scope.viewer.pk)).date()
 
 
 def period_of(days: object, today: date) -> Period:
@@ -300,12 +298,15 @@ def workload(scope: Scope, period: Period, now: datetime | None = None) -> list[
     return report(scope, period, now).rows
 
 
-def report(scope: Scope, period: Period, now: datetime | None = None) -> Report:
-    """The rows and the team's median pace they were compared with."""
+def report(
+    scope: Scope, period: Period, now: datetime | None = None, calendars: Calendars | None = None
+) -> Report:
+    """The rows and the team's median pace they were compared with (`calendars`: the scope's, when
+    the caller already read them to find the period)."""
     now = now or timezone.now()
     members = {m.user_id: m for m in scope.team}
     loads = {uid: PersonLoad(user=m.user, role=m.role) for uid, m in members.items()}
-    calendars = calendars_of(scope)
+    calendars = calendars or calendars_of(scope)
     # Each person's period: the same days, in their own calendar.
     windows = {uid: span_of(period, now, calendars.of(uid)) for uid in loads}
     start, end = span_of(period, now, calendars.default)
@@ -467,8 +468,8 @@ def _add_pages(
     start: datetime,
     end: datetime,
     loads: dict[int, PersonLoad],
-    calendars: Calendars | None = None,
-    windows: dict[int, tuple[datetime, datetime]] | None = None,
+    calendars: Calendars,
+    windows: dict[int, tuple[datetime, datetime]],
 ) -> None:
     """A page is one telling of an alert to a person (its level), by the app or e-mail, that went
     out; both media of the same telling are one page. Rehearsals wake nobody for real: not counted.
@@ -487,10 +488,10 @@ def _add_pages(
         key = (user_id, alert_id, level)
         if key not in first_sent or sent_at < first_sent[key][0]:
             first_sent[key] = (sent_at, brand_zone)
-    zones = calendars.own if calendars is not None else _person_zones(scope)
+    zones = calendars.own
     nights: dict[int, list[datetime]] = defaultdict(list)
     for (user_id, _alert, _level), (sent_at, brand_zone) in first_sent.items():
-        window = (windows or {}).get(user_id)
+        window = windows.get(user_id)
         if window is not None and not window[0] <= sent_at < window[1]:
             continue
         loads[user_id].pages += 1

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tertulia.analytics.charts import BarChart, bar_chart
 from tertulia.core.actions.context import Actor
 from tertulia.core.models import Brand
 from tertulia.core.permissions import Perm
@@ -311,7 +312,7 @@ def query_check(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 class BacktestView:
     result: Backtest
     days: int
-    chart: charts.BarChart
+    chart: BarChart
     sample: list[dict[str, Any]]
     can_backfill: bool
 
@@ -334,7 +335,7 @@ def backtest_view(
         }
         for item in result.sample
     ]
-    return BacktestView(result, days, charts.bar_chart(series), sample, can_backfill)
+    return BacktestView(result, days, bar_chart(series), sample, can_backfill)
 
 
 def _initial(query: ListeningQuery | None, request: HttpRequest) -> dict[str, Any]:

@@ -10,9 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from tertulia.analytics.charts import Bar, BarChart, bar_chart
-
-__all__ = ["Bar", "BarChart", "bar_chart", "days_between", "shares", "sparkline"]
+# Bar charts are the dashboards' (tertulia.analytics.charts); these are the listening pages' own.
 
 
 @dataclass(frozen=True)

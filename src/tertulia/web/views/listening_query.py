@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from tertulia.analytics.charts import bar_chart
 from tertulia.core.actions.context import Actor
 from tertulia.core.csvsafe import csv_lines
 from tertulia.core.models import User
@@ -104,7 +105,7 @@ def _page(
             "periods": period_links(chosen),
             "hourly": chosen.period.hourly,
             "volume": series,
-            "chart": charts.bar_chart(series),
+            "chart": bar_chart(series),
             "sentiment": sentiment,
             "sentiment_total": sum(share.count for share in sentiment),
             "authors": insight.top_authors(ids, chosen.period),

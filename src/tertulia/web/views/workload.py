@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from tertulia.analytics.periods import Period
 from tertulia.core.csvsafe import csv_lines
 from tertulia.core.models import Organization
 from tertulia.teamops import workload as load
@@ -67,10 +68,13 @@ def _org(tenant: Tenant) -> Organization:
     return tenant.organization
 
 
-def _rows(request: HttpRequest, tenant: Tenant) -> tuple[load.Scope, load.Report, str, bool, int | None]:
+def _rows(
+    request: HttpRequest, tenant: Tenant
+) -> tuple[load.Scope, Period, load.Report, str, bool, int | None]:
     scope = load.scope_for(signed_in_user(request), _org(tenant))
-    period = load.period_of(request.GET.get("days"), load.today_for(scope))  # the viewer's calendar
-    found = load.report(scope, period)
+    calendars = load.calendars_of(scope)  # read once: the period ends on the viewer's today
+    period = load.period_of(request.GET.get("days"), load.today_for(scope, calendars=calendars))
+    found = load.report(scope, period, calendars=calendars)
     person: int | None = None
     raw = request.GET.get("person", "").strip()
     if raw:
@@ -83,14 +87,13 @@ def _rows(request: HttpRequest, tenant: Tenant) -> tuple[load.Scope, load.Report
         found.rows = [row for row in found.rows if row.user.pk == person]
     sort, flipped = load.parse_sort(request.GET.get("sort"))
     found.rows = load.sort_loads(found.rows, sort, flipped)
-    return scope, found, sort, flipped, person
+    return scope, period, found, sort, flipped, person
 
 
 @section("team")
 @require_GET
 def workload_page(request: HttpRequest, tenant: Tenant) -> HttpResponse:
-    scope, found, sort, flipped, person = _rows(request, tenant)
-    period = load.period_of(request.GET.get("days"), load.today_for(scope))
+    scope, period, found, sort, flipped, person = _rows(request, tenant)
     return render(
         request,
         "web/workload/workload.html",
@@ -123,7 +126,7 @@ def workload_page(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 def _workload_csv(request: HttpRequest, tenant: Tenant) -> StreamingHttpResponse:
     """GET /team/workload.csv?days=&sort=&person=: the page's rows, streamed."""
-    _scope, found, _sort, _flipped, _person = _rows(request, tenant)
+    _scope, _period, found, _sort, _flipped, _person = _rows(request, tenant)
     # csv_lines defuses cells a spreadsheet would run as formulas (=, +, -, @...), names included.
     # Built now, in the request's language: the stream is read after the view returns.
     lines = csv_lines(load.csv_header(), list(load.csv_values(found.rows)))
